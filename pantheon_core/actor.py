@@ -1,0 +1,69 @@
+"""Who is asking. Every use case receives an :class:`Actor` and decides from it.
+
+HTTP (session cookie, API token, Supabase JWT) and the CLI (``--as EMAIL`` or the
+local operator) are only different ways of producing one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pantheon_core.errors import Forbidden, Unauthenticated
+from pantheon_core.ids import UserId
+
+
+class Role(StrEnum):
+    """Admin roles stored in the database, plus the local operator.
+
+    ``operator`` is never stored: it is the identity of someone running the CLI
+    on a machine that holds the database credentials, who can do anything an
+    owner can (and is how the first owner gets granted).
+    """
+
+    OWNER = "owner"
+    ANALYST = "analyst"
+    OPERATOR = "operator"
+
+
+STORED_ROLES: frozenset[Role] = frozenset({Role.OWNER, Role.ANALYST})
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: UserId | None
+    roles: frozenset[Role] = field(default_factory=frozenset)
+    email: str | None = None
+
+    @classmethod
+    def operator(cls) -> Actor:
+        return cls(user_id=None, roles=frozenset({Role.OPERATOR}))
+
+    @property
+    def is_operator(self) -> bool:
+        return Role.OPERATOR in self.roles
+
+    @property
+    def can_admin_write(self) -> bool:
+        return self.is_operator or Role.OWNER in self.roles
+
+    @property
+    def can_admin_read(self) -> bool:
+        return self.can_admin_write or Role.ANALYST in self.roles
+
+    def require_user(self) -> UserId:
+        """The end user behind this actor; the operator is not one."""
+        if self.user_id is None:
+            raise Unauthenticated(
+                "This action needs a user: sign in, or pass --as EMAIL on the CLI.",
+                code="user_required",
+            )
+        return self.user_id
+
+    def require_admin_write(self) -> None:
+        if not self.can_admin_write:
+            raise Forbidden("Only an owner may do this.", code="owner_required")
+
+    def require_admin_read(self) -> None:
+        if not self.can_admin_read:
+            raise Forbidden("Only an owner or analyst may see this.", code="admin_required")

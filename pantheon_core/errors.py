@@ -1,0 +1,82 @@
+"""One error tree for the whole product.
+
+Every error carries a stable ``code`` (the API and CLI contract), a human
+``message`` and optional ``details``. Delivery packages map the *category*
+(the direct subclass of :class:`PantheonError`) to a transport status in one
+table; the code says exactly what went wrong.
+
+    PantheonError
+    ├── InvalidInput         the request is well-formed but breaks a rule     (422)
+    ├── NotFound             no such thing, or not yours                      (404)
+    ├── Conflict             clashes with the current state                   (409)
+    ├── Gone                 existed, but can no longer be used               (410)
+    ├── Unauthenticated      no or bad credentials                            (401)
+    ├── Forbidden            known caller, not allowed                        (403)
+    ├── RateLimited          too many attempts; retry later                   (429)
+    └── Unavailable          a dependency is down or not configured          (503)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+
+class PantheonError(Exception):
+    """Base of every error the product reports to a caller."""
+
+    code: ClassVar[str] = "error"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, details: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code  # type: ignore[misc]  # per-instance refinement of the class default
+        self.details: dict[str, Any] = dict(details or {})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class InvalidInput(PantheonError):
+    code = "invalid_input"
+
+
+class NotFound(PantheonError):
+    code = "not_found"
+
+
+class Conflict(PantheonError):
+    code = "conflict"
+
+
+class Gone(PantheonError):
+    code = "gone"
+
+
+class Unauthenticated(PantheonError):
+    code = "not_authenticated"
+
+
+class Forbidden(PantheonError):
+    code = "forbidden"
+
+
+class RateLimited(PantheonError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, details={"retry_after_s": retry_after_s})
+        self.retry_after_s = retry_after_s
+
+
+class Unavailable(PantheonError):
+    code = "unavailable"
+
+
+def not_found(kind: str, ref: str) -> NotFound:
+    """The one way to say "no such X": also used for things that exist but are not the caller's."""
+    return NotFound(f"{kind.capitalize()} {ref!r} was not found.", code=f"{kind}_not_found",
+                    details={"kind": kind, "ref": ref})

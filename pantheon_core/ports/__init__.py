@@ -1,0 +1,1 @@
+"""Ports: the small protocols core needs from the outside world, one role each."""

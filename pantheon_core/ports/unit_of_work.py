@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol
+
+from pantheon_core.ports.repositories import (
+    AgentRepository,
+    CredentialRepository,
+    RoomRepository,
+    TurnRepository,
+    UserRepository,
+)
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository.
+
+    Used as ``async with uow_factory() as uow: ...; await uow.commit()``. Leaving
+    the block without ``commit`` (or by an exception) rolls everything back, so a
+    use case that raises changes nothing.
+    """
+
+    users: UserRepository
+    rooms: RoomRepository
+    agents: AgentRepository
+    turns: TurnRepository
+    credentials: CredentialRepository
+
+    async def __aenter__(self) -> UnitOfWork: ...
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -1,0 +1,54 @@
+"""Every use case, assembled once from :class:`Deps` by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import get_type_hints
+
+from pantheon_core.usecases import agents, housekeeping, rooms, signin, tokens, turns, users
+from pantheon_core.usecases.deps import Deps
+
+
+@dataclass(frozen=True, slots=True)
+class UseCases:
+    # rooms and modes
+    create_room: rooms.CreateRoom
+    list_rooms: rooms.ListRooms
+    get_room: rooms.GetRoom
+    find_room: rooms.FindRoom
+    update_room: rooms.UpdateRoom
+    request_mode: rooms.RequestMode
+    delete_room: rooms.DeleteRoom
+    restore_room: rooms.RestoreRoom
+    # agents
+    list_agents: agents.ListAgents
+    add_agent: agents.AddAgent
+    edit_agent: agents.EditAgent
+    reorder_agents: agents.ReorderAgents
+    remove_agent: agents.RemoveAgent
+    # turns
+    begin_turn: turns.BeginTurn
+    get_turn: turns.GetTurn
+    list_turns: turns.ListTurns
+    # sign-in and credentials
+    request_magic_link: signin.RequestMagicLink
+    verify_magic_link: signin.VerifyMagicLink
+    authenticate_session: signin.AuthenticateSession
+    authenticate_external: signin.AuthenticateExternal
+    logout: signin.Logout
+    create_api_token: tokens.CreateApiToken
+    list_api_tokens: tokens.ListApiTokens
+    revoke_api_token: tokens.RevokeApiToken
+    authenticate_api_token: tokens.AuthenticateApiToken
+    # users and roles
+    get_profile: users.GetProfile
+    act_as: users.ActAs
+    set_role: users.SetRole
+    list_admins: users.ListAdmins
+    # housekeeping
+    purge_expired_credentials: housekeeping.PurgeExpiredCredentials
+
+    @classmethod
+    def build(cls, deps: Deps) -> UseCases:
+        """Each field's annotation is its use case class; construct every one with ``deps``."""
+        return cls(**{name: kind(deps) for name, kind in get_type_hints(cls).items()})

@@ -1,0 +1,260 @@
+"""Fakes for the ports we own: in memory, honest about transactions, asserted on by end state."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+
+from pantheon_core.actor import Role
+from pantheon_core.domain.agents import Agent
+from pantheon_core.domain.credentials import ApiToken, AuthSession, MagicLink
+from pantheon_core.domain.rooms import Room
+from pantheon_core.domain.turns import Turn
+from pantheon_core.domain.users import User
+from pantheon_core.errors import Conflict
+from pantheon_core.ids import AgentId, ApiTokenId, MagicLinkId, RoomId, TurnId, UserId
+from pantheon_core.ports.mailer import MailMessage
+from pantheon_core.ports.rate_limiter import RateDecision, RateLimit
+from pantheon_core.usecases.catalog import UseCases
+from pantheon_core.usecases.deps import AuthPolicy, Deps
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+class FakeMailer:
+    def __init__(self) -> None:
+        self.sent: list[MailMessage] = []
+
+    async def send(self, message: MailMessage) -> None:
+        self.sent.append(message)
+
+    def last_link_token(self) -> str:
+        link = self.sent[-1].link
+        assert link is not None
+        return link.rsplit("token=", 1)[1]
+
+
+class AllowAllLimiter:
+    async def hit(self, key: str, rule: RateLimit) -> RateDecision:
+        return RateDecision(allowed=True)
+
+
+@dataclass
+class Store:
+    """The committed state the fake unit of work reads and replaces on commit."""
+
+    users: dict[UserId, User] = field(default_factory=dict)
+    roles: set[tuple[UserId, Role]] = field(default_factory=set)
+    identities: dict[tuple[str, str], UserId] = field(default_factory=dict)
+    rooms: dict[RoomId, Room] = field(default_factory=dict)
+    agents: dict[AgentId, Agent] = field(default_factory=dict)
+    turns: dict[TurnId, Turn] = field(default_factory=dict)
+    links: dict[MagicLinkId, MagicLink] = field(default_factory=dict)
+    sessions: dict[str, AuthSession] = field(default_factory=dict)
+    tokens: dict[ApiTokenId, ApiToken] = field(default_factory=dict)
+
+
+class _Users:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def add(self, user: User) -> None:
+        if any(u.email == user.email for u in self.s.users.values()):
+            raise Conflict("e-mail taken", code="email_taken")
+        self.s.users[user.id] = user
+
+    async def get(self, user_id: UserId) -> User | None:
+        return self.s.users.get(user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        return next((u for u in self.s.users.values() if u.email == email), None)
+
+    async def update(self, user: User) -> None:
+        self.s.users[user.id] = user
+
+    async def roles_of(self, user_id: UserId) -> frozenset[Role]:
+        return frozenset(r for u, r in self.s.roles if u == user_id)
+
+    async def set_role(self, user_id: UserId, role: Role, *, granted: bool, now: datetime) -> None:
+        (self.s.roles.add if granted else self.s.roles.discard)((user_id, role))
+
+    async def list_with_roles(self) -> Sequence[tuple[User, frozenset[Role]]]:
+        ids = {u for u, _ in self.s.roles}
+        users = sorted((self.s.users[i] for i in ids), key=lambda u: u.email)
+        return [(u, await self.roles_of(u.id)) for u in users]
+
+    async def find_by_identity(self, provider: str, subject: str) -> User | None:
+        uid = self.s.identities.get((provider, subject))
+        return None if uid is None else self.s.users.get(uid)
+
+    async def link_identity(self, user_id: UserId, provider: str, subject: str,
+                            now: datetime) -> None:
+        self.s.identities[(provider, subject)] = user_id
+
+
+class _Rooms:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def add(self, room: Room) -> None:
+        self.s.rooms[room.id] = room
+
+    async def get(self, room_id: RoomId, *, for_update: bool = False) -> Room | None:
+        return self.s.rooms.get(room_id)
+
+    async def list_for_owner(self, owner_id: UserId, *, deleted: bool) -> Sequence[Room]:
+        rooms = [r for r in self.s.rooms.values()
+                 if r.owner_id == owner_id and r.is_deleted == deleted]
+        return sorted(rooms, key=lambda r: (r.updated_at, r.id), reverse=True)
+
+    async def update(self, room: Room) -> None:
+        self.s.rooms[room.id] = room
+
+
+class _Agents:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def add(self, agent: Agent) -> None:
+        self.s.agents[agent.id] = agent
+
+    async def get(self, agent_id: AgentId) -> Agent | None:
+        return self.s.agents.get(agent_id)
+
+    async def list_active(self, room_id: RoomId) -> Sequence[Agent]:
+        agents = [a for a in self.s.agents.values() if a.room_id == room_id and not a.deleted_at]
+        return sorted(agents, key=lambda a: (a.position, a.created_at))
+
+    async def update(self, agent: Agent) -> None:
+        self.s.agents[agent.id] = agent
+
+
+class _Turns:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def add(self, turn: Turn) -> None:
+        self.s.turns[turn.id] = turn
+
+    async def get(self, turn_id: TurnId) -> Turn | None:
+        return self.s.turns.get(turn_id)
+
+    async def list_for_room(self, room_id: RoomId, *, limit: int) -> Sequence[Turn]:
+        turns = [t for t in self.s.turns.values() if t.room_id == room_id]
+        return sorted(turns, key=lambda t: (t.created_at, t.id), reverse=True)[:limit]
+
+    async def update(self, turn: Turn) -> None:
+        self.s.turns[turn.id] = turn
+
+
+class _Credentials:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def add_magic_link(self, link: MagicLink) -> None:
+        self.s.links[link.id] = link
+
+    async def get_magic_link(self, token_hash: str) -> MagicLink | None:
+        return next((lk for lk in self.s.links.values() if lk.token_hash == token_hash), None)
+
+    async def consume_magic_link(self, link_id: MagicLinkId, now: datetime) -> bool:
+        link = self.s.links[link_id]
+        if link.used_at is not None:
+            return False
+        self.s.links[link_id] = replace(link, used_at=now)
+        return True
+
+    async def add_session(self, session: AuthSession) -> None:
+        self.s.sessions[session.token_hash] = session
+
+    async def get_session(self, token_hash: str) -> AuthSession | None:
+        return self.s.sessions.get(token_hash)
+
+    async def update_session(self, session: AuthSession) -> None:
+        self.s.sessions[session.token_hash] = session
+
+    async def add_api_token(self, token: ApiToken) -> None:
+        self.s.tokens[token.id] = token
+
+    async def get_api_token(self, token_id: ApiTokenId) -> ApiToken | None:
+        return self.s.tokens.get(token_id)
+
+    async def get_api_token_by_hash(self, token_hash: str) -> ApiToken | None:
+        return next((t for t in self.s.tokens.values() if t.token_hash == token_hash), None)
+
+    async def list_api_tokens(self, user_id: UserId) -> Sequence[ApiToken]:
+        tokens = [t for t in self.s.tokens.values() if t.user_id == user_id]
+        return sorted(tokens, key=lambda t: (t.created_at, t.id), reverse=True)
+
+    async def update_api_token(self, token: ApiToken) -> None:
+        self.s.tokens[token.id] = token
+
+    async def purge_expired(self, now: datetime) -> int:
+        links = [k for k, v in self.s.links.items() if v.used_at or v.expires_at <= now]
+        sessions = [k for k, v in self.s.sessions.items() if v.expires_at <= now]
+        for k in links:
+            del self.s.links[k]
+        for h in sessions:
+            del self.s.sessions[h]
+        return len(links) + len(sessions)
+
+
+class FakeUnitOfWork:
+    """Works on a deep copy of the store; ``commit`` publishes it, anything else discards it."""
+
+    def __init__(self, store: Store) -> None:
+        self.committed_store = store
+        self.commits = 0
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        self._work = copy.deepcopy(self.committed_store)
+        self.users = _Users(self._work)
+        self.rooms = _Rooms(self._work)
+        self.agents = _Agents(self._work)
+        self.turns = _Turns(self._work)
+        self.credentials = _Credentials(self._work)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.rollback()
+
+    async def commit(self) -> None:
+        for name in vars(self._work):
+            setattr(self.committed_store, name, copy.deepcopy(getattr(self._work, name)))
+        self.commits += 1
+
+    async def rollback(self) -> None:
+        self._work = copy.deepcopy(self.committed_store)
+        for repo in (self.users, self.rooms, self.agents, self.turns, self.credentials):
+            repo.s = self._work
+
+
+@dataclass
+class FakeApp:
+    """Use cases wired to fakes, with handles on the fakes for assertions."""
+
+    store: Store
+    clock: FakeClock
+    mailer: FakeMailer
+    uc: UseCases
+
+
+def fake_app(*, limiter: object | None = None, identity: object | None = None) -> FakeApp:
+    store, clock, mailer = Store(), FakeClock(), FakeMailer()
+    deps = Deps(uow=lambda: FakeUnitOfWork(store), clock=clock, mailer=mailer,
+                limiter=limiter or AllowAllLimiter(),  # type: ignore[arg-type]
+                identity=identity, auth=AuthPolicy())  # type: ignore[arg-type]
+    return FakeApp(store=store, clock=clock, mailer=mailer, uc=UseCases.build(deps))
