@@ -36,7 +36,7 @@ def _with_database(url: str, name: str) -> str:
 
 @contextmanager
 def throwaway_postgres() -> Iterator[str]:
-    """A new, empty database on the test server; yields its ``postgresql://`` URL, drops it after."""
+    """A new, empty database on the test server: yields its URL, drops it afterwards."""
     base = os.environ.get(POSTGRES_ENV)
     if not base:
         unavailable(f"{POSTGRES_ENV} is not set")

@@ -140,7 +140,7 @@ class Roster:
                                details={"name": name, "existing": agent.name})
 
     def reordered(self, ordered_ids: Sequence[AgentId], now: datetime) -> list[Agent]:
-        """Agents with positions 0..n-1 in ``ordered_ids`` order, which must list each exactly once."""
+        """Agents numbered 0..n-1 in ``ordered_ids`` order; it must list each agent once."""
         current = {a.id: a for a in self.agents}
         if len(ordered_ids) != len(current) or set(ordered_ids) != set(current):
             raise InvalidInput("The new order must list every agent of the room exactly once.",

@@ -14,6 +14,6 @@ class MailMessage:
 
 
 class Mailer(Protocol):
-    """Delivers one message or raises ``Unavailable``. Delivery is best effort, not transactional."""
+    """Delivers one message or raises ``Unavailable``; best effort, not transactional."""
 
     async def send(self, message: MailMessage) -> None: ...

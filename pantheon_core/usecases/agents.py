@@ -68,7 +68,7 @@ class AddAgent(UseCase):
 
 
 class EditAgent(UseCase):
-    """Change any of an agent's fields; the same rules as adding apply. Takes effect at the next send."""
+    """Change any of an agent's fields under the rules of adding; applies from the next send."""
 
     async def __call__(self, actor: Actor, room_id: str, agent_ref: str, *,
                        name: str | None = None, model_alias: str | None = None,

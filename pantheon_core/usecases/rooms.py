@@ -111,7 +111,7 @@ class DeleteRoom(UseCase):
 
 
 class RestoreRoom(UseCase):
-    """Bring back a soft-deleted room within 7 days of its deletion; after that, ``restore_window_expired``."""
+    """Bring back a soft-deleted room within 7 days; later: ``restore_window_expired``."""
 
     async def __call__(self, actor: Actor, room_id: str) -> Room:
         async with self.deps.uow() as uow:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pantheon_core.actor import STORED_ROLES, Actor, Role
 from pantheon_core.domain.users import User, normalize_email
-from pantheon_core.errors import InvalidInput, not_found
+from pantheon_core.errors import Forbidden, InvalidInput, not_found
 from pantheon_core.usecases.deps import UseCase
 from pantheon_core.usecases.signin import actor_for, user_for_email
 
@@ -38,7 +38,9 @@ class ActAs(UseCase):
     """
 
     async def __call__(self, operator: Actor, email: str) -> Actor:
-        operator.require_admin_write()
+        if not operator.is_operator:
+            raise Forbidden("Only the local operator can act as another user.",
+                            code="operator_required")
         address = normalize_email(email)
         async with self.deps.uow() as uow:
             user = await user_for_email(uow, address, self.deps.clock.now())
