@@ -21,11 +21,16 @@ class UnitOfWork(Protocol):
     use case that raises changes nothing.
     """
 
-    users: UserRepository
-    rooms: RoomRepository
-    agents: AgentRepository
-    turns: TurnRepository
-    credentials: CredentialRepository
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def rooms(self) -> RoomRepository: ...
+    @property
+    def agents(self) -> AgentRepository: ...
+    @property
+    def turns(self) -> TurnRepository: ...
+    @property
+    def credentials(self) -> CredentialRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, exc_type: type[BaseException] | None,

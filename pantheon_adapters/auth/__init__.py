@@ -1,0 +1,1 @@
+"""Identity verifiers for external providers (Supabase Auth access tokens)."""

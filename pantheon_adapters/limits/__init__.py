@@ -1,0 +1,1 @@
+"""Rate limiters: in-process for one machine, Redis when several processes share the limits."""

@@ -1,0 +1,43 @@
+"""The database handle bootstrap holds: one async engine, units of work, a probe."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from pantheon_adapters.sql.sqlite import configure_sqlite
+from pantheon_adapters.sql.unit_of_work import SqlUnitOfWork
+from pantheon_adapters.sql.urls import async_url, sqlite_file
+from pantheon_core.ports.unit_of_work import UnitOfWork
+
+
+class Database:
+    """An async SQLAlchemy engine for ``url`` (SQLite or PostgreSQL, any URL spelling).
+
+    Building it connects to nothing; the first unit of work does. SQLite connections get
+    foreign keys, a busy timeout and (for a file) WAL, and SQLAlchemy decides when
+    transactions begin (see :mod:`pantheon_adapters.sql.sqlite`). PostgreSQL connections
+    are checked before reuse, as a managed server may drop idle ones.
+    """
+
+    def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+        self.url = async_url(url)
+        if self.url.get_backend_name() == "sqlite":
+            self.engine: AsyncEngine = create_async_engine(self.url, echo=echo)
+            configure_sqlite(self.engine.sync_engine, wal=sqlite_file(self.url) is not None)
+        else:
+            self.engine = create_async_engine(self.url, echo=echo, pool_pre_ping=True)
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work (a ``UnitOfWorkFactory``: core calls this once per use case)."""
+        return SqlUnitOfWork(self.engine)
+
+    async def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()

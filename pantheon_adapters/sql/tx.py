@@ -1,0 +1,82 @@
+"""The one connection a unit of work runs on, and how (and when) its transaction begins."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import Row, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Executable
+
+from pantheon_adapters.sql.sqlite import BEGIN_MODE, DEFERRED, IMMEDIATE
+
+
+class Tx:
+    """A unit of work's connection: every repository of the unit runs its SQL through it.
+
+    The transaction begins at the first statement, and again at the first statement after
+    a commit. On PostgreSQL that is all: READ COMMITTED, plus ``FOR UPDATE`` where a
+    repository asks for a row lock.
+
+    SQLite has one writer at a time, and a transaction that has read cannot wait to become
+    the writer: it fails at once with ``SQLITE_BUSY`` if another writer got in first. So a
+    transaction that is going to write (a DML statement, or a *locking* read, ``lock=True``)
+    begins ``IMMEDIATE``, taking the write lock up front and waiting for it up to the busy
+    timeout; plain reads begin deferred and never block. A read-only transaction that then
+    needs to write is ended and begun again as a writer; as on PostgreSQL, what it read
+    earlier may have changed since, which is what locking reads and conditional updates
+    are for. Two *writing* units of work nested in one task therefore wait on each other
+    until the busy timeout: do not nest them.
+    """
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+        self.dialect = connection.dialect.name
+        self._writer = False
+
+    async def execute(self, statement: Executable, *, lock: bool = False) -> CursorResult[Any]:
+        await self._begin(write=lock or bool(getattr(statement, "is_dml", False)))
+        return await self._conn.execute(statement)
+
+    async def first(self, statement: Executable, *, lock: bool = False) -> Row[Any] | None:
+        return (await self.execute(statement, lock=lock)).first()
+
+    async def rows(self, statement: Executable) -> Sequence[Row[Any]]:
+        return (await self.execute(statement)).all()
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A nested transaction for a write that may fail: an error inside undoes only what
+        happened inside, so the unit of work stays usable (PostgreSQL otherwise aborts the
+        whole transaction)."""
+        await self._begin(write=True)
+        async with self._conn.begin_nested():
+            yield
+
+    def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
+        """An INSERT that supports ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
+        return postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
+
+    async def commit(self) -> None:
+        await self._conn.commit()
+
+    async def rollback(self) -> None:
+        await self._conn.rollback()
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def _begin(self, *, write: bool) -> None:
+        if self.dialect != "sqlite":
+            return  # the connection begins by itself at the first statement
+        if self._conn.in_transaction():
+            if self._writer or not write:
+                return
+            await self._conn.commit()  # it has only read: nothing is lost by ending it
+        await self._conn.execution_options(**{BEGIN_MODE: IMMEDIATE if write else DEFERRED})
+        await self._conn.begin()
+        self._writer = write

@@ -1,0 +1,66 @@
+"""The SQL unit of work: one connection, one transaction, every repository."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from pantheon_adapters.sql.agents import SqlAgentRepository
+from pantheon_adapters.sql.credentials import SqlCredentialRepository
+from pantheon_adapters.sql.rooms import SqlRoomRepository
+from pantheon_adapters.sql.turns import SqlTurnRepository
+from pantheon_adapters.sql.tx import Tx
+from pantheon_adapters.sql.users import SqlUserRepository
+
+
+class SqlUnitOfWork:
+    """``UnitOfWork`` on one pooled connection of ``engine``.
+
+    ``async with`` takes a connection and opens the transaction (begun at its first
+    statement, see :class:`Tx`); ``commit`` makes the work visible; leaving the block
+    rolls back whatever was not committed and returns the connection to the pool. A
+    unit of work stays usable after ``commit`` (the next statement starts a new
+    transaction), and may be entered again after it has been left.
+    """
+
+    users: SqlUserRepository
+    rooms: SqlRoomRepository
+    agents: SqlAgentRepository
+    turns: SqlTurnRepository
+    credentials: SqlCredentialRepository
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._tx: Tx | None = None
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        if self._tx is not None:
+            raise RuntimeError("This unit of work is already in use.")
+        tx = Tx(await self._engine.connect())
+        self._tx = tx
+        self.users = SqlUserRepository(tx)
+        self.rooms = SqlRoomRepository(tx)
+        self.agents = SqlAgentRepository(tx)
+        self.turns = SqlTurnRepository(tx)
+        self.credentials = SqlCredentialRepository(tx)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        tx, self._tx = self._active(), None
+        try:
+            await tx.rollback()
+        finally:
+            await tx.close()
+
+    async def commit(self) -> None:
+        await self._active().commit()
+
+    async def rollback(self) -> None:
+        await self._active().rollback()
+
+    def _active(self) -> Tx:
+        if self._tx is None:
+            raise RuntimeError("Use the unit of work inside 'async with'.")
+        return self._tx

@@ -1,0 +1,112 @@
+"""Users, their stored admin roles and their external identities."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from pantheon_adapters.sql.errors import is_unique_violation
+from pantheon_adapters.sql.tables import admin_roles, user_identities, users
+from pantheon_adapters.sql.tx import Tx
+from pantheon_core.actor import Role
+from pantheon_core.domain.users import User, UserStatus
+from pantheon_core.errors import Conflict
+from pantheon_core.ids import UserId
+
+
+def _row(user: User) -> dict[str, Any]:
+    return {"id": user.id, "email": user.email, "status": user.status.value,
+            "display_name": user.display_name, "created_at": user.created_at}
+
+
+def _user(row: Row[Any]) -> User:
+    return User(id=UserId(row.id), email=row.email, created_at=row.created_at,
+                status=UserStatus(row.status), display_name=row.display_name)
+
+
+class SqlUserRepository:
+    """``UserRepository`` over ``users``, ``admin_roles`` and ``user_identities``.
+
+    - ``add`` (or ``update``) to an e-mail that is already taken raises
+      ``Conflict(code="email_taken")`` and leaves the unit of work usable.
+    - ``set_role`` is idempotent both ways; ``link_identity`` re-points an existing
+      ``(provider, subject)`` at ``user_id``.
+    """
+
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    async def add(self, user: User) -> None:
+        await self._write(user, users.insert().values(_row(user)))
+
+    async def get(self, user_id: UserId) -> User | None:
+        row = await self._tx.first(select(users).where(users.c.id == user_id))
+        return None if row is None else _user(row)
+
+    async def get_by_email(self, email: str) -> User | None:
+        row = await self._tx.first(select(users).where(users.c.email == email))
+        return None if row is None else _user(row)
+
+    async def update(self, user: User) -> None:
+        await self._write(user, update(users).where(users.c.id == user.id).values(_row(user)))
+
+    async def roles_of(self, user_id: UserId) -> frozenset[Role]:
+        rows = await self._tx.rows(select(admin_roles.c.role)
+                                   .where(admin_roles.c.user_id == user_id))
+        return frozenset(Role(row.role) for row in rows)
+
+    async def set_role(self, user_id: UserId, role: Role, *, granted: bool,
+                       now: datetime) -> None:
+        if granted:
+            await self._tx.execute(
+                self._tx.insert(admin_roles)
+                .values(user_id=user_id, role=role.value, granted_at=now)
+                .on_conflict_do_nothing(index_elements=["user_id", "role"])
+            )
+        else:
+            await self._tx.execute(delete(admin_roles).where(admin_roles.c.user_id == user_id,
+                                                             admin_roles.c.role == role.value))
+
+    async def list_with_roles(self) -> Sequence[tuple[User, frozenset[Role]]]:
+        rows = await self._tx.rows(
+            select(users, admin_roles.c.role).join(admin_roles, admin_roles.c.user_id == users.c.id)
+        )
+        found: dict[UserId, User] = {}
+        roles: dict[UserId, set[Role]] = defaultdict(set)
+        for row in rows:
+            user = found.setdefault(UserId(row.id), _user(row))
+            roles[user.id].add(Role(row.role))
+        # Sorted here rather than by the database, whose collation may not order by code point.
+        return [(user, frozenset(roles[user.id]))
+                for user in sorted(found.values(), key=lambda u: u.email)]
+
+    async def find_by_identity(self, provider: str, subject: str) -> User | None:
+        row = await self._tx.first(
+            select(users).join(user_identities, user_identities.c.user_id == users.c.id)
+            .where(user_identities.c.provider == provider, user_identities.c.subject == subject)
+        )
+        return None if row is None else _user(row)
+
+    async def link_identity(self, user_id: UserId, provider: str, subject: str,
+                            now: datetime) -> None:
+        await self._tx.execute(
+            self._tx.insert(user_identities)
+            .values(provider=provider, subject=subject, user_id=user_id, created_at=now)
+            .on_conflict_do_update(index_elements=["provider", "subject"],
+                                   set_={"user_id": user_id})
+        )
+
+    async def _write(self, user: User, statement: Any) -> None:
+        try:
+            async with self._tx.savepoint():
+                await self._tx.execute(statement)
+        except IntegrityError as exc:
+            if is_unique_violation(exc, "email"):
+                raise Conflict("An account with this e-mail address already exists.",
+                               code="email_taken", details={"email": user.email}) from exc
+            raise

@@ -1,0 +1,58 @@
+"""``pantheon db``: migrate the database (upgrade, downgrade) and show where it stands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from pantheon_adapters.bootstrap import database_current, database_downgrade, database_upgrade
+from pantheon_cli.options import JsonFlag
+from pantheon_cli.runner import Invocation
+from pantheon_cli.views import database as views
+
+app = typer.Typer(help="Database migrations (one Alembic history for SQLite and PostgreSQL).",
+                  no_args_is_help=True)
+
+
+@app.command("upgrade")
+def upgrade(
+    ctx: typer.Context,
+    revision: Annotated[str, typer.Argument(metavar="REV", help="Target revision.")] = "head",
+    as_json: JsonFlag = False,
+) -> None:
+    """Migrate the database up to REV (default: the newest)."""
+    run = Invocation(ctx, as_json=as_json)
+    settings = run.settings()
+    with run.out.status(f"Upgrading the database to {revision}…"):
+        run.database(database_upgrade, settings, revision)
+    status = run.database(database_current, settings)
+    run.out.emit(views.migration_data(settings.effective_database_url, status),
+                 views.migration_view)
+
+
+@app.command("downgrade")
+def downgrade(
+    ctx: typer.Context,
+    revision: Annotated[str, typer.Argument(metavar="REV",
+                                            help="Target revision, e.g. -1 or base.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Migrate the database down to REV."""
+    run = Invocation(ctx, as_json=as_json)
+    settings = run.settings()
+    with run.out.status(f"Downgrading the database to {revision}…"):
+        run.database(database_downgrade, settings, revision)
+    status = run.database(database_current, settings)
+    run.out.emit(views.migration_data(settings.effective_database_url, status),
+                 views.migration_view)
+
+
+@app.command("current")
+def current(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Show the database's revision and the newest one."""
+    run = Invocation(ctx, as_json=as_json)
+    settings = run.settings()
+    status = run.database(database_current, settings)
+    run.out.emit(views.migration_data(settings.effective_database_url, status),
+                 views.migration_view)

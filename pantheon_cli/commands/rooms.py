@@ -1,0 +1,97 @@
+"""``pantheon rooms``: list, create, show, update, delete, restore, and set the mode."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from pantheon_cli.options import JsonFlag, RoomRef
+from pantheon_cli.runner import Invocation
+from pantheon_cli.views import rooms as views
+
+app = typer.Typer(help="Your rooms: create, inspect, rename, delete and restore; set the mode.",
+                  no_args_is_help=True)
+
+ModeArg = Annotated[str, typer.Argument(metavar="MODE",
+                                        help="manual, roundtable or orchestrator.")]
+
+
+@app.command("list")
+def list_rooms(
+    ctx: typer.Context,
+    deleted: Annotated[bool, typer.Option("--deleted", help="Show deleted rooms that can "
+                                                            "still be restored.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """List your rooms, or with --deleted the ones in the 7-day trash."""
+    run = Invocation(ctx, as_json=as_json)
+    rooms = run.call(lambda s: s.use_cases.list_rooms(s.actor, deleted=deleted))
+    run.out.emit(views.rooms_data(rooms), views.trash_table if deleted else views.rooms_table)
+
+
+@app.command("create")
+def create_room(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The room's name.")],
+    description: Annotated[str, typer.Option(help="What the room is for.")] = "",
+    mode: Annotated[str | None, typer.Option(help="Starting mode: manual, roundtable "
+                                                  "(default) or orchestrator.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a room owned by you."""
+    run = Invocation(ctx, as_json=as_json)
+    room = run.call(lambda s: s.use_cases.create_room(s.actor, name=name,
+                                                      description=description, mode=mode))
+    run.out.emit(views.room_data(room), views.created_view)
+
+
+@app.command("show")
+def show_room(ctx: typer.Context, room: RoomRef, as_json: JsonFlag = False) -> None:
+    """Show a room: its current mode, any pending mode, and its agents."""
+    run = Invocation(ctx, as_json=as_json)
+    detail = run.in_room(room, lambda s, r: s.use_cases.get_room(s.actor, r.id))
+    run.out.emit(views.detail_data(detail), views.detail_view)
+
+
+@app.command("update")
+def update_room(
+    ctx: typer.Context,
+    room: RoomRef,
+    name: Annotated[str | None, typer.Option(help="A new name.")] = None,
+    description: Annotated[str | None, typer.Option(help="A new description "
+                                                         "('' clears it).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Rename a room or change its description."""
+    run = Invocation(ctx, as_json=as_json)
+    if name is None and description is None:
+        run.out.usage_error("nothing_to_update", "Pass --name and/or --description.")
+    updated = run.in_room(room, lambda s, r: s.use_cases.update_room(
+        s.actor, r.id, name=name, description=description))
+    run.out.emit(views.room_data(updated), views.updated_view)
+
+
+@app.command("mode")
+def set_mode(ctx: typer.Context, room: RoomRef, mode: ModeArg, as_json: JsonFlag = False) -> None:
+    """Set the mode for the next send; the current mode stays until then."""
+    run = Invocation(ctx, as_json=as_json)
+    updated = run.in_room(room, lambda s, r: s.use_cases.request_mode(s.actor, r.id, mode))
+    run.out.emit(views.room_data(updated), views.mode_message)
+
+
+@app.command("delete")
+def delete_room(ctx: typer.Context, room: RoomRef, as_json: JsonFlag = False) -> None:
+    """Delete a room; it can be restored for 7 days."""
+    run = Invocation(ctx, as_json=as_json)
+    deleted = run.in_room(room, lambda s, r: s.use_cases.delete_room(s.actor, r.id))
+    run.out.emit(views.room_data(deleted), views.deleted_message, soft_wrap=True)
+
+
+@app.command("restore")
+def restore_room(ctx: typer.Context, room: RoomRef, as_json: JsonFlag = False) -> None:
+    """Restore a room deleted less than 7 days ago."""
+    run = Invocation(ctx, as_json=as_json)
+    restored = run.in_room(room, lambda s, r: s.use_cases.restore_room(s.actor, r.id),
+                           include_deleted=True)
+    run.out.emit(views.room_data(restored), views.restored_message)

@@ -1,0 +1,180 @@
+"""Core use cases end to end on the real SQL adapter, on SQLite and PostgreSQL.
+
+The unit tests prove the rules on the fake; these prove the rules survive a real
+database: transactions, row locks, constraints and concurrent callers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from pantheon_adapters.sql.database import Database
+from pantheon_core.actor import Actor
+from pantheon_core.domain.modes import RoomMode
+from pantheon_core.domain.rooms import Room
+from pantheon_core.errors import Conflict, InvalidInput, Unauthenticated
+from pantheon_core.ids import RoomId
+from pantheon_core.usecases.catalog import UseCases
+from pantheon_core.usecases.deps import Deps
+from tests.fakes import AllowAllLimiter, FakeClock, FakeMailer
+from tests.integration.sql_databases import migrated_database
+
+
+@dataclass
+class SqlApp:
+    database: Database
+    clock: FakeClock
+    mailer: FakeMailer
+    uc: UseCases
+
+
+@pytest.fixture
+async def sql_app(database_url: str) -> AsyncIterator[SqlApp]:
+    async with migrated_database(database_url) as database:
+        clock, mailer = FakeClock(), FakeMailer()
+        deps = Deps(uow=database.unit_of_work, clock=clock, mailer=mailer,
+                    limiter=AllowAllLimiter())
+        yield SqlApp(database, clock, mailer, UseCases.build(deps))
+
+
+async def room_with_agents(app: SqlApp, actor: Actor, *names: str) -> Room:
+    room = await app.uc.create_room(actor, name="Research")
+    for name in names:
+        await app.uc.add_agent(actor, room.id, name=name, model_alias="qwen")
+    return room
+
+
+async def test_rooms_agents_modes_and_turns(sql_app: SqlApp) -> None:
+    uc = sql_app.uc
+    ada = await uc.act_as(Actor.operator(), "ada@example.com")
+    room = await room_with_agents(sql_app, ada, "Ana", "Bo")
+    with pytest.raises(Conflict) as duplicate:
+        await uc.add_agent(ada, room.id, name="ANA", model_alias="llama")
+    assert duplicate.value.code == "duplicate_agent_name"
+
+    await uc.edit_agent(ada, room.id, "bo", role_prompt="Be brief.", web_search=True, position=0)
+    assert [a.name for a in await uc.list_agents(ada, room.id)] == ["Bo", "Ana"]
+    await uc.remove_agent(ada, room.id, "Ana")
+    await uc.add_agent(ada, room.id, name="ana", model_alias="deepseek")  # the name is free again
+
+    pending = await uc.request_mode(ada, room.id, "manual")
+    assert (pending.current_mode, pending.pending_mode) == (RoomMode.ROUNDTABLE, RoomMode.MANUAL)
+    with pytest.raises(InvalidInput) as untagged:
+        await uc.begin_turn(ada, room.id, "Hello, everyone")
+    assert untagged.value.code == "no_valid_tags"
+    assert (await uc.get_room(ada, room.id)).room.pending_mode is RoomMode.MANUAL
+
+    turn = await uc.begin_turn(ada, room.id, "@bo what changed?")
+    detail = await uc.get_room(ada, room.id)
+    assert (detail.room.current_mode, detail.room.pending_mode) == (RoomMode.MANUAL, None)
+    bo = next(a for a in detail.agents if a.name == "Bo")
+    assert turn.mode is RoomMode.MANUAL and turn.selected == (bo.id,)
+    assert await uc.get_turn(ada, turn.id) == turn
+    assert [a.name for a in turn.roster] == ["Bo", "ana"]
+    assert turn.roster[0].tools.web_search and turn.roster[0].role_prompt == "Be brief."
+    assert await uc.list_turns(ada, room.id) == [turn]
+
+
+async def test_rooms_delete_restore_and_belong_to_their_owner(sql_app: SqlApp) -> None:
+    uc = sql_app.uc
+    ada = await uc.act_as(Actor.operator(), "ada@example.com")
+    eve = await uc.act_as(Actor.operator(), "eve@example.com")
+    room = await room_with_agents(sql_app, ada, "Ana")
+    assert await uc.list_rooms(eve) == []
+    await uc.delete_room(ada, room.id)
+    assert await uc.list_rooms(ada) == []
+    assert [r.id for r in await uc.list_rooms(ada, deleted=True)] == [room.id]
+    sql_app.clock.advance(days=6)
+    restored = await uc.restore_room(ada, room.id)
+    assert restored.deleted_at is None
+    assert await uc.find_room(ada, "research") == restored
+
+
+async def test_sign_in_sessions_tokens_roles_and_purge(sql_app: SqlApp) -> None:
+    uc = sql_app.uc
+    await uc.request_magic_link("Ada@Example.com", client="127.0.0.1")
+    token = sql_app.mailer.last_link_token()
+    signed_in = await uc.verify_magic_link(token)
+    assert signed_in.user.email == "ada@example.com"
+    with pytest.raises(Unauthenticated) as reused:
+        await uc.verify_magic_link(token)
+    assert reused.value.code == "magic_link_used"
+
+    actor = await uc.authenticate_session(signed_in.session_token)
+    issued = await uc.create_api_token(actor, name="laptop")
+    assert (await uc.authenticate_api_token(issued.secret)).user_id == actor.user_id
+    assert [t.last_used_at for t in await uc.list_api_tokens(actor)] == [sql_app.clock.now()]
+    await uc.revoke_api_token(actor, issued.token.id)
+    with pytest.raises(Unauthenticated):
+        await uc.authenticate_api_token(issued.secret)
+
+    await uc.set_role(Actor.operator(), "ada@example.com", "owner", granted=True)
+    assert [p.user.email for p in await uc.list_admins(Actor.operator())] == ["ada@example.com"]
+    await uc.logout(signed_in.session_token)
+    with pytest.raises(Unauthenticated):
+        await uc.authenticate_session(signed_in.session_token)
+    sql_app.clock.advance(days=31)
+    assert await uc.purge_expired_credentials() == 2  # the used link, the ended session
+
+
+async def test_concurrent_sends_queue_on_the_room_and_consume_the_pending_mode_once(
+        sql_app: SqlApp) -> None:
+    uc = sql_app.uc
+    ada = await uc.act_as(Actor.operator(), "ada@example.com")
+    room = await room_with_agents(sql_app, ada, "Ana", "Bo")
+    await uc.request_mode(ada, room.id, "orchestrator")
+
+    turns = await asyncio.gather(*(uc.begin_turn(ada, room.id, f"Question {i}")
+                                   for i in range(4)))
+
+    assert [t.mode for t in turns] == [RoomMode.ORCHESTRATOR] * 4
+    after = (await uc.get_room(ada, room.id)).room
+    assert (after.current_mode, after.pending_mode) == (RoomMode.ORCHESTRATOR, None)
+    assert len(await uc.list_turns(ada, room.id)) == 4
+
+
+async def test_a_locking_read_waits_for_the_unit_holding_the_room(sql_app: SqlApp) -> None:
+    uc, database = sql_app.uc, sql_app.database
+    ada = await uc.act_as(Actor.operator(), "ada@example.com")
+    room = await uc.create_room(ada, name="Research")
+
+    async def read_locked() -> Room | None:
+        async with database.unit_of_work() as uow:
+            return await uow.rooms.get(RoomId(room.id), for_update=True)
+
+    async with database.unit_of_work() as first:
+        locked = await first.rooms.get(RoomId(room.id), for_update=True)
+        assert locked is not None
+        second = asyncio.create_task(read_locked())
+        await asyncio.sleep(0.3)
+        assert not second.done()  # it must not read the pending mode we are about to consume
+        await first.rooms.update(locked.request_mode(RoomMode.MANUAL, sql_app.clock.now()))
+        await first.commit()
+    seen = await asyncio.wait_for(second, timeout=10)
+    assert seen is not None and seen.pending_mode is RoomMode.MANUAL
+
+
+async def test_a_magic_link_verified_concurrently_signs_in_once(sql_app: SqlApp) -> None:
+    await sql_app.uc.request_magic_link("ada@example.com", client="127.0.0.1")
+    token = sql_app.mailer.last_link_token()
+
+    outcomes = await asyncio.gather(*(sql_app.uc.verify_magic_link(token) for _ in range(3)),
+                                    return_exceptions=True)
+
+    codes = sorted(getattr(o, "code", "signed_in") for o in outcomes)
+    assert codes == ["magic_link_used", "magic_link_used", "signed_in"]
+
+
+async def test_an_api_token_used_concurrently_authenticates_every_caller(
+        sql_app: SqlApp) -> None:
+    ada = await sql_app.uc.act_as(Actor.operator(), "ada@example.com")
+    issued = await sql_app.uc.create_api_token(ada, name="ci")
+
+    actors = await asyncio.gather(*(sql_app.uc.authenticate_api_token(issued.secret)
+                                    for _ in range(4)))
+
+    assert {a.user_id for a in actors} == {ada.user_id}
