@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
 from pantheon_core.actor import Role
-from pantheon_core.domain.agents import Agent
+from pantheon_core.domain.agents import Agent, name_key
 from pantheon_core.domain.credentials import ApiToken, AuthSession, MagicLink
 from pantheon_core.domain.rooms import Room
 from pantheon_core.domain.turns import Turn
@@ -70,9 +70,12 @@ class _Users:
     def __init__(self, s: Store) -> None:
         self.s = s
 
-    async def add(self, user: User) -> None:
-        if any(u.email == user.email for u in self.s.users.values()):
+    def _check_email(self, user: User) -> None:
+        if any(u.email == user.email and u.id != user.id for u in self.s.users.values()):
             raise Conflict("e-mail taken", code="email_taken")
+
+    async def add(self, user: User) -> None:
+        self._check_email(user)
         self.s.users[user.id] = user
 
     async def get(self, user_id: UserId) -> User | None:
@@ -82,6 +85,7 @@ class _Users:
         return next((u for u in self.s.users.values() if u.email == email), None)
 
     async def update(self, user: User) -> None:
+        self._check_email(user)
         self.s.users[user.id] = user
 
     async def roles_of(self, user_id: UserId) -> frozenset[Role]:
@@ -127,7 +131,15 @@ class _Agents:
     def __init__(self, s: Store) -> None:
         self.s = s
 
+    def _check_name(self, agent: Agent) -> None:
+        if agent.deleted_at is None and any(
+            a.room_id == agent.room_id and a.id != agent.id and a.deleted_at is None
+            and name_key(a.name) == name_key(agent.name) for a in self.s.agents.values()
+        ):
+            raise Conflict("name taken", code="duplicate_agent_name")
+
     async def add(self, agent: Agent) -> None:
+        self._check_name(agent)
         self.s.agents[agent.id] = agent
 
     async def get(self, agent_id: AgentId) -> Agent | None:
@@ -138,6 +150,7 @@ class _Agents:
         return sorted(agents, key=lambda a: (a.position, a.created_at))
 
     async def update(self, agent: Agent) -> None:
+        self._check_name(agent)
         self.s.agents[agent.id] = agent
 
 

@@ -179,8 +179,6 @@ async def test_email_clash_is_conflict_email_taken_and_the_unit_stays_usable(
 
 async def test_changing_to_a_taken_email_is_conflict_email_taken(uow: Factory,
                                                                   is_fake: bool) -> None:
-    if is_fake:
-        pytest.skip("the fake's update does not check e-mail uniqueness")
     ada, bob = a_user("ada@example.com"), a_user("bob@example.com")
     await seed(uow, ada, bob)
     async with uow() as work:
@@ -289,8 +287,6 @@ async def test_agents_listed_by_position_without_removed_ones(uow: Factory) -> N
 
 
 async def test_live_agent_names_are_unique_ignoring_case(uow: Factory, is_fake: bool) -> None:
-    if is_fake:
-        pytest.skip("the fake leaves the name rule to Roster.ensure_name_free in core")
     owner = a_user()
     room, other_room = a_room(owner), a_room(owner, "Other")
     await seed(uow, owner, rooms=(room, other_room))

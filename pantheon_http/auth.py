@@ -1,0 +1,56 @@
+"""Who is calling: the ``CurrentActor`` dependency (FR-AUTH-002).
+
+Credentials are tried in this order, and the first one present decides:
+
+1. ``Authorization: Bearer pan_…``  -> a personal API token
+2. ``Authorization: Bearer <other>`` -> an external identity token (a Supabase JWT)
+3. the ``pantheon_session`` cookie   -> a browser session from a magic link
+
+No credentials at all is ``401 not_authenticated``; bad ones are the use case's own
+401 (``invalid_token``, ``session_expired``). A credential that is present is never
+silently skipped in favour of the next one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+
+from pantheon_core.actor import Actor
+from pantheon_core.domain.credentials import API_TOKEN_PREFIX
+from pantheon_core.errors import Unauthenticated
+from pantheon_http.deps import UseCasesDep
+from pantheon_http.session_cookie import SESSION_COOKIE
+
+bearer_scheme = HTTPBearer(
+    auto_error=False, scheme_name="BearerToken",
+    description="A personal API token (`pan_…`, from POST /api/v1/auth/tokens) "
+                "or a Supabase access token.",
+)
+session_scheme = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, scheme_name="SessionCookie",
+    description="The browser session set by POST /api/v1/auth/verify.",
+)
+
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+SessionToken = Annotated[str | None, Depends(session_scheme)]
+
+
+async def current_actor(use_cases: UseCasesDep, bearer: BearerCredentials,
+                        session: SessionToken) -> Actor:
+    if bearer is not None:
+        token = bearer.credentials
+        if token.startswith(API_TOKEN_PREFIX):
+            return await use_cases.authenticate_api_token(token)
+        return await use_cases.authenticate_external(token)
+    if session:
+        return await use_cases.authenticate_session(session)
+    raise Unauthenticated(
+        "Sign in first, or send an API token as 'Authorization: Bearer pan_…'.",
+        code="not_authenticated",
+    )
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -1,0 +1,76 @@
+"""Sign-in by magic link, and sign-out (FR-AUTH-001).
+
+``POST /magic-link`` e-mails a link; opening it shows a confirmation page; its button
+(or an API client) posts the token to ``POST /verify``, which opens a session and sets
+the ``pantheon_session`` cookie.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.responses import Response
+
+from pantheon_core.errors import PantheonError
+from pantheon_http import pages
+from pantheon_http.auth import SessionToken
+from pantheon_http.deps import ClientAddress, ContainerDep
+from pantheon_http.errors import status_for
+from pantheon_http.schemas.auth import MagicLinkRequest, MagicLinkSent, SignedIn
+from pantheon_http.schemas.base import error_responses
+from pantheon_http.session_cookie import clear_session_cookie, set_session_cookie
+from pantheon_http.verify_submission import OPENAPI_BODY, Submission
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/magic-link", status_code=202, summary="E-mail a sign-in link",
+             responses=error_responses(422, 429, 503))
+async def request_magic_link(body: MagicLinkRequest, client: ClientAddress,
+                             container: ContainerDep) -> MagicLinkSent:
+    """Rate-limited per address and per client. The answer is the same whether or not
+    the address has an account."""
+    await container.use_cases.request_magic_link(body.email, client=client)
+    minutes = container.settings.magic_link_ttl_minutes
+    return MagicLinkSent(message=f"Check your inbox: a sign-in link is on its way. It works "
+                                 f"once and expires in {minutes} minutes.")
+
+
+@router.get("/verify", response_class=HTMLResponse, summary="Confirm a sign-in link")
+async def confirm_magic_link(container: ContainerDep,
+                             token: str = Query(description="From the e-mailed link.")
+                             ) -> HTMLResponse:
+    """Shows a page whose button spends the token; opening the link alone spends nothing."""
+    return pages.confirm_sign_in(token, ttl_minutes=container.settings.magic_link_ttl_minutes)
+
+
+@router.post("/verify", response_model=SignedIn, summary="Spend a sign-in link",
+             openapi_extra=OPENAPI_BODY,
+             responses={303: {"description": "Form post: signed in, redirected to the app."},
+                        **error_responses(400, 401, 403, 422)})
+async def verify_magic_link(submission: Submission, container: ContainerDep) -> Response:
+    """Opens a session and sets the ``pantheon_session`` cookie. JSON gets
+    ``{user, expires_at}``; the confirmation page's form is redirected to ``/``."""
+    try:
+        signed_in = await container.use_cases.verify_magic_link(submission.token)
+    except PantheonError as exc:
+        if not submission.wants_html:
+            raise
+        return pages.sign_in_failed(exc.message, exc.code, status_for(exc))
+    response: Response
+    if submission.from_form:
+        response = RedirectResponse("/", status_code=303)
+    else:
+        response = JSONResponse(SignedIn.of(signed_in).model_dump(mode="json"))
+    set_session_cookie(response, signed_in.session_token, container.settings)
+    return response
+
+
+@router.post("/logout", status_code=204, response_class=Response, summary="Sign out")
+async def logout(session: SessionToken, container: ContainerDep) -> Response:
+    """Ends this browser's session and clears its cookie. Signing out twice is fine."""
+    if session:
+        await container.use_cases.logout(session)
+    response = Response(status_code=204)
+    clear_session_cookie(response, container.settings)
+    return response
