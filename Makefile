@@ -33,7 +33,6 @@ test: install-dev lint typecheck
 lint: install-dev
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check pantheon_core
 
 typecheck: install-dev
 	$(BIN)/mypy

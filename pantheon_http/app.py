@@ -16,12 +16,14 @@ from fastapi.routing import APIRoute
 
 from pantheon_adapters.bootstrap import Container, Settings, build_container, load_settings
 from pantheon_http.body_limit import BodyLimitMiddleware
+from pantheon_http.docs import install_docs
 from pantheon_http.errors import install_error_handlers
 from pantheon_http.logs import configure_logging
 from pantheon_http.middleware import RequestContextMiddleware
 from pantheon_http.routers import agents, auth, health, me, modes, rooms, tokens
 
 API_PREFIX = "/api/v1"
+OPENAPI_URL = "/api/openapi.json"
 MAX_BODY_BYTES = 1024 * 1024  # JSON bodies are small; uploads will need a larger cap
 
 DESCRIPTION = """
@@ -49,7 +51,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     configure_logging(settings)
     app = FastAPI(
         title="Pantheon API", version=_version(), description=DESCRIPTION, openapi_tags=TAGS,
-        openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None,
+        openapi_url=OPENAPI_URL, docs_url=None, redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
         lifespan=_lifespan(settings, container),
         generate_unique_id_function=_operation_id,
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     for family in (auth, tokens, me, rooms, modes, agents):
         app.include_router(family.router, prefix=API_PREFIX)
     app.include_router(health.router)
+    install_docs(app, openapi_url=OPENAPI_URL)
     return app
 
 

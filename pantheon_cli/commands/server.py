@@ -47,8 +47,10 @@ def serve(
     url = f"http://{host}:{port}"
     run.out.console.print(Text.assemble(("Pantheon", "bold"), " on ", (url, "bold cyan"),
                                         f"  (API docs: {url}/api/docs)"))
+    # Pantheon writes its own access log (without query strings, which can carry sign-in
+    # tokens); client addresses come from X-Forwarded-For only behind a trusted proxy.
     uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, reload=reload,
-                log_level=settings.log_level.lower())
+                log_level=settings.log_level.lower(), access_log=False, proxy_headers=True)
 
 
 def worker(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from pantheon_core.domain.text import check_text
 from pantheon_core.errors import Conflict, InvalidInput
 from pantheon_core.ids import AgentId, RoomId
 
@@ -60,7 +61,7 @@ def clean_agent_name(value: str) -> str:
 
 
 def clean_role_prompt(value: str) -> str:
-    text = value.strip() if isinstance(value, str) else ""
+    text = check_text(value.strip(), field="role_prompt") if isinstance(value, str) else ""
     if len(text) > MAX_ROLE_PROMPT:
         raise InvalidInput(f"Role prompts are at most {MAX_ROLE_PROMPT} characters "
                            f"(this one has {len(text)}).", code="role_prompt_too_long",

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from pantheon_core.domain.text import check_text
 from pantheon_core.errors import InvalidInput, Unauthenticated
 from pantheon_core.ids import ApiTokenId, MagicLinkId, SessionId, UserId
 
@@ -32,6 +33,7 @@ def hash_secret(secret: str) -> str:
 
 def clean_token_name(value: str) -> str:
     name = " ".join(value.split()) if isinstance(value, str) else ""
+    check_text(name, field="token_name")
     if not name or len(name) > MAX_TOKEN_NAME:
         raise InvalidInput(f"A token needs a name of 1-{MAX_TOKEN_NAME} characters.",
                            code="invalid_token_name", details={"max_length": MAX_TOKEN_NAME})

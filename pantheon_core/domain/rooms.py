@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from pantheon_core.domain.modes import ModeState, RoomMode
+from pantheon_core.domain.text import check_text
 from pantheon_core.errors import Conflict, Gone, InvalidInput
 from pantheon_core.ids import RoomId, UserId
 
@@ -16,6 +17,7 @@ MAX_ROOM_DESCRIPTION = 2000
 
 def clean_room_name(value: str) -> str:
     name = " ".join(value.split()) if isinstance(value, str) else ""
+    check_text(name, field="room_name")
     if not name:
         raise InvalidInput("A room needs a name.", code="invalid_room_name",
                            details={"max_length": MAX_ROOM_NAME})
@@ -27,7 +29,7 @@ def clean_room_name(value: str) -> str:
 
 
 def clean_description(value: str) -> str:
-    text = value.strip() if isinstance(value, str) else ""
+    text = check_text(value.strip(), field="description") if isinstance(value, str) else ""
     if len(text) > MAX_ROOM_DESCRIPTION:
         raise InvalidInput(f"Room descriptions are at most {MAX_ROOM_DESCRIPTION} characters.",
                            code="description_too_long",

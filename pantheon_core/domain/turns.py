@@ -16,6 +16,7 @@ from typing import Any
 
 from pantheon_core.domain.agents import Agent, ModelAlias, ToolPermissions, name_key
 from pantheon_core.domain.modes import RoomMode
+from pantheon_core.domain.text import check_text
 from pantheon_core.errors import Conflict, InvalidInput
 from pantheon_core.ids import AgentId, RoomId, TurnId, UserId
 
@@ -81,7 +82,7 @@ class AgentSnapshot:
 
 
 def clean_message(value: str) -> str:
-    text = value.strip() if isinstance(value, str) else ""
+    text = check_text(value.strip(), field="message") if isinstance(value, str) else ""
     if not text:
         raise InvalidInput("The message is empty.", code="empty_message")
     if len(text) > MAX_MESSAGE:

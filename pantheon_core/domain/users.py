@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from pantheon_core.domain.text import check_text
 from pantheon_core.errors import InvalidInput
 from pantheon_core.ids import UserId
 
@@ -23,7 +24,7 @@ class UserStatus(StrEnum):
 
 def normalize_email(value: str) -> str:
     """Trimmed, lower-cased, and checked, or ``invalid_email``."""
-    email = value.strip().lower() if isinstance(value, str) else ""
+    email = check_text(value.strip().lower(), field="email") if isinstance(value, str) else ""
     if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
         raise InvalidInput(f"{value!r} is not a valid e-mail address.", code="invalid_email")
     return email

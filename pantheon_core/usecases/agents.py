@@ -31,6 +31,15 @@ class ListAgents(UseCase):
             return await uow.agents.list_active(room.id)
 
 
+class GetAgent(UseCase):
+    """One active agent of one of the actor's rooms, by id or name."""
+
+    async def __call__(self, actor: Actor, room_id: str, agent_ref: str) -> Agent:
+        async with self.deps.uow() as uow:
+            room = await owned_room(uow, actor, room_id)
+            return agent_in(await roster_of(uow, room), agent_ref)
+
+
 class AddAgent(UseCase):
     """Add an agent to a room.
 

@@ -22,6 +22,7 @@ class UseCases:
     restore_room: rooms.RestoreRoom
     # agents
     list_agents: agents.ListAgents
+    get_agent: agents.GetAgent
     add_agent: agents.AddAgent
     edit_agent: agents.EditAgent
     reorder_agents: agents.ReorderAgents

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pantheon_core.domain.agents import Roster
-from pantheon_core.usecases.access import agent_in
 from pantheon_http.auth import CurrentActor
 from pantheon_http.deps import UseCasesDep
 from pantheon_http.params import AgentRefPath, RoomIdPath
@@ -47,8 +45,7 @@ async def reorder_agents(room_id: RoomIdPath, body: AgentOrder, actor: CurrentAc
 @router.get("/{agent_id}", summary="One agent")
 async def get_agent(room_id: RoomIdPath, agent_id: AgentRefPath, actor: CurrentActor,
                     use_cases: UseCasesDep) -> AgentOut:
-    agents = await use_cases.list_agents(actor, room_id)
-    return AgentOut.of(agent_in(Roster(agents), agent_id))
+    return AgentOut.of(await use_cases.get_agent(actor, room_id, agent_id))
 
 
 @router.patch("/{agent_id}", summary="Edit an agent (any field, including position)",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-import pytest
 
 from pantheon_adapters.bootstrap import Container
 from pantheon_http.app import create_app
@@ -77,8 +76,13 @@ async def test_openapi_document(client: httpx.AsyncClient) -> None:
     assert alias["enum"] == ["llama", "qwen", "deepseek", "gpt_oss", "premium"]
 
 
-@pytest.mark.parametrize("path", ["/api/docs"])
-async def test_docs_page_loads(client: httpx.AsyncClient, path: str) -> None:
-    response = await client.get(path)
+async def test_docs_page_loads_with_local_assets_only(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/docs")
     assert response.status_code == 200
     assert "/api/openapi.json" in response.text
+    assert "cdn." not in response.text and "https://" not in response.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/api/docs/assets/{asset}" in response.text
+        served = await client.get(f"/api/docs/assets/{asset}")
+        assert served.status_code == 200
+        assert len(served.content) > 10_000

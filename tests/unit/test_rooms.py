@@ -82,3 +82,14 @@ async def test_find_room_by_name_is_case_insensitive_and_refuses_ambiguity(app: 
     with pytest.raises(Conflict) as err:
         await app.uc.find_room(alice, "Ideas")
     assert err.value.code == "ambiguous_room"
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\ud800b", "bell\x07"])
+async def test_text_no_store_can_hold_is_refused(app: FakeApp, bad: str) -> None:
+    alice = await sign_up(app, "alice@example.com")
+    for call in (lambda: app.uc.create_room(alice, name=bad),
+                 lambda: app.uc.create_room(alice, name="ok", description=bad)):
+        with pytest.raises(InvalidInput) as err:
+            await call()
+        assert err.value.code == "invalid_text"
+    assert app.store.rooms == {}
