@@ -16,12 +16,15 @@ import anyio
 
 from pantheon_adapters.settings import Settings
 from pantheon_adapters.system.clock import SystemClock
+from pantheon_adapters.tasks.inprocess import InProcessTasks
+from pantheon_core.ports.chat_model import ChatModel
 from pantheon_core.ports.clock import Clock
 from pantheon_core.ports.identity import IdentityVerifier
 from pantheon_core.ports.mailer import Mailer
 from pantheon_core.ports.rate_limiter import RateLimiter
+from pantheon_core.ports.turn_events import TurnEvents
 from pantheon_core.usecases.catalog import UseCases
-from pantheon_core.usecases.deps import AuthPolicy, Deps
+from pantheon_core.usecases.deps import AuthPolicy, Deps, EnginePolicy
 
 __all__ = ["Container", "Settings", "build_container", "database_current", "database_downgrade",
            "database_upgrade", "load_settings"]
@@ -39,6 +42,7 @@ class Container:
     settings: Settings
     use_cases: UseCases
     clock: Clock
+    tasks: InProcessTasks
     readiness_checks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     latest_login_link: Callable[[str], str | None] = lambda _email: None
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -77,6 +81,9 @@ async def build_container(
     mailer: Mailer | None = None,
     limiter: RateLimiter | None = None,
     identity: IdentityVerifier | None = None,
+    chat: ChatModel | None = None,
+    events: TurnEvents | None = None,
+    engine: EnginePolicy | None = None,
 ) -> Container:
     from pantheon_adapters.sql.database import Database
 
@@ -89,21 +96,32 @@ async def build_container(
     database = Database(settings.effective_database_url)
     parts.closers.append(database.dispose)
     parts.checks["database"] = database.ping
+    tasks = InProcessTasks()
+    parts.closers.append(tasks.aclose)  # closed first: running turns end before the database
     deps = Deps(
         uow=database.unit_of_work,
         clock=clock,
         mailer=mailer or _build_mailer(settings, parts),
         limiter=limiter or _build_limiter(settings, clock, parts),
+        chat=chat or _build_chat(settings, parts),
+        events=events or _build_events(settings, parts),
+        tasks=tasks,
         identity=identity or _build_identity(settings, parts),
         auth=AuthPolicy(
             link_url=settings.public_url.rstrip("/") + "/api/v1/auth/verify?token={token}",
             magic_link_ttl=timedelta(minutes=settings.magic_link_ttl_minutes),
             session_ttl=timedelta(days=settings.session_ttl_days),
         ),
+        engine=engine or EnginePolicy(
+            max_attempts=settings.llm_max_attempts,
+            first_token_timeout_s=settings.llm_first_token_timeout_s,
+            call_timeout_s=settings.llm_call_timeout_s,
+            model_overrides=dict(settings.llm_models),
+        ),
     )
     return Container(settings=settings, use_cases=UseCases.build(deps), clock=clock,
-                     readiness_checks=parts.checks, latest_login_link=parts.latest_login_link,
-                     _closers=parts.closers)
+                     tasks=tasks, readiness_checks=parts.checks,
+                     latest_login_link=parts.latest_login_link, _closers=parts.closers)
 
 
 def _build_mailer(settings: Settings, parts: _Parts) -> Mailer:
@@ -129,6 +147,39 @@ def _build_limiter(settings: Settings, clock: Clock, parts: _Parts) -> RateLimit
     from pantheon_adapters.limits.memory import MemoryRateLimiter
 
     return MemoryRateLimiter(clock)
+
+
+def _build_chat(settings: Settings, parts: _Parts) -> ChatModel:
+    backend = settings.llm_backend
+    if backend == "offline":
+        from pantheon_adapters.llm.offline import OfflineChatModel
+
+        return OfflineChatModel(word_delay_s=settings.offline_word_delay_ms / 1000)
+    from pantheon_adapters.llm.openai_compatible import (
+        OPENROUTER_BASE_URL,
+        OpenAICompatibleChatModel,
+    )
+
+    model = OpenAICompatibleChatModel(
+        settings.llm_base_url or OPENROUTER_BASE_URL,
+        api_key=settings.llm_api_key or settings.openrouter_api_key,
+        provider_name=settings.llm_provider_name, app_url=settings.public_url,
+        app_title="Pantheon", connect_s=settings.llm_connect_timeout_s,
+        read_s=settings.llm_read_timeout_s)
+    parts.closers.append(model.aclose)
+    return model
+
+
+def _build_events(settings: Settings, parts: _Parts) -> TurnEvents:
+    if settings.redis_url:
+        from pantheon_adapters.events.redis import RedisTurnEvents
+
+        redis_events = RedisTurnEvents.from_url(settings.redis_url)
+        parts.closers.append(redis_events.aclose)
+        return redis_events
+    from pantheon_adapters.events.memory import InProcessTurnEvents
+
+    return InProcessTurnEvents()
 
 
 def _build_identity(settings: Settings, parts: _Parts) -> IdentityVerifier | None:

@@ -46,6 +46,25 @@ class Settings(BaseSettings):
 
     user: str | None = None  # the CLI's default --as
 
+    openrouter_api_key: str | None = None
+    llm_base_url: str | None = None  # any OpenAI-compatible API (Ollama, vLLM, …)
+    llm_api_key: str | None = None
+    llm_provider_name: str = "openai-compatible"
+    llm_models: dict[str, str] = Field(default_factory=dict)  # alias -> provider model id
+    llm_connect_timeout_s: float = 10.0
+    llm_read_timeout_s: float = 60.0
+    llm_first_token_timeout_s: float = 45.0
+    llm_call_timeout_s: float = 180.0
+    llm_max_attempts: int = 3
+    offline_word_delay_ms: int = 30
+
+    @property
+    def llm_backend(self) -> str:
+        """``openrouter``, ``openai-compatible`` (a base URL) or ``offline`` (the default)."""
+        if self.llm_base_url:
+            return "openai-compatible"
+        return "openrouter" if self.openrouter_api_key else "offline"
+
     @property
     def effective_database_url(self) -> str:
         """The configured database, or the embedded SQLite file under ``data_dir``."""

@@ -12,6 +12,10 @@ TurnId = NewType("TurnId", str)
 MagicLinkId = NewType("MagicLinkId", str)
 SessionId = NewType("SessionId", str)
 ApiTokenId = NewType("ApiTokenId", str)
+RoomSessionId = NewType("RoomSessionId", str)
+DirectSessionId = NewType("DirectSessionId", str)
+StepId = NewType("StepId", str)
+CallId = NewType("CallId", str)
 
 
 def new_id() -> str:

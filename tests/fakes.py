@@ -7,19 +7,40 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
+from typing import Any
 
+from pantheon_adapters.bootstrap import Container, Settings
+from pantheon_adapters.events.memory import InProcessTurnEvents
+from pantheon_adapters.tasks.inprocess import InProcessTasks
 from pantheon_core.actor import Role
 from pantheon_core.domain.agents import Agent, name_key
 from pantheon_core.domain.credentials import ApiToken, AuthSession, MagicLink
+from pantheon_core.domain.events import TurnEvent
+from pantheon_core.domain.pricing import PricingVersion
 from pantheon_core.domain.rooms import Room
-from pantheon_core.domain.turns import Turn
+from pantheon_core.domain.sessions import DirectSession, RoomSession
+from pantheon_core.domain.steps import Step
+from pantheon_core.domain.turns import Turn, TurnStatus
+from pantheon_core.domain.usage import LlmCall
 from pantheon_core.domain.users import User
 from pantheon_core.errors import Conflict
-from pantheon_core.ids import AgentId, ApiTokenId, MagicLinkId, RoomId, TurnId, UserId
+from pantheon_core.ids import (
+    AgentId,
+    ApiTokenId,
+    DirectSessionId,
+    MagicLinkId,
+    RoomId,
+    RoomSessionId,
+    StepId,
+    TurnId,
+    UserId,
+)
 from pantheon_core.ports.mailer import MailMessage
 from pantheon_core.ports.rate_limiter import RateDecision, RateLimit
 from pantheon_core.usecases.catalog import UseCases
-from pantheon_core.usecases.deps import AuthPolicy, Deps
+from pantheon_core.usecases.deps import AuthPolicy, Deps, EnginePolicy
+from tests.fake_chat import FakeChatModel
+from tests.pricing_seed import SEED_PRICING
 
 
 class FakeClock:
@@ -64,6 +85,13 @@ class Store:
     links: dict[MagicLinkId, MagicLink] = field(default_factory=dict)
     sessions: dict[str, AuthSession] = field(default_factory=dict)
     tokens: dict[ApiTokenId, ApiToken] = field(default_factory=dict)
+    room_sessions: dict[RoomSessionId, RoomSession] = field(default_factory=dict)
+    direct_sessions: dict[DirectSessionId, DirectSession] = field(default_factory=dict)
+    steps: dict[StepId, Step] = field(default_factory=dict)
+    events: dict[tuple[TurnId, int], TurnEvent] = field(default_factory=dict)
+    calls: list[LlmCall] = field(default_factory=list)
+    pricing: PricingVersion | None = SEED_PRICING  # what migration 0002 seeds
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 class _Users:
@@ -161,15 +189,145 @@ class _Turns:
     async def add(self, turn: Turn) -> None:
         self.s.turns[turn.id] = turn
 
-    async def get(self, turn_id: TurnId) -> Turn | None:
+    async def get(self, turn_id: TurnId, *, for_update: bool = False) -> Turn | None:
         return self.s.turns.get(turn_id)
 
     async def list_for_room(self, room_id: RoomId, *, limit: int) -> Sequence[Turn]:
         turns = [t for t in self.s.turns.values() if t.room_id == room_id]
         return sorted(turns, key=lambda t: (t.created_at, t.id), reverse=True)[:limit]
 
+    async def list_for_conversation(self, *, session_id: RoomSessionId | None = None,
+                                    direct_session_id: DirectSessionId | None = None,
+                                    limit: int, before: datetime | None = None,
+                                    after: datetime | None = None) -> Sequence[Turn]:
+        if session_id is None and direct_session_id is None:
+            raise ValueError("Name a room session or a direct session.")
+        turns = [t for t in self.s.turns.values()
+                 if (session_id is None or t.session_id == session_id)
+                 and (direct_session_id is None or t.direct_session_id == direct_session_id)
+                 and (before is None or t.created_at < before)
+                 and (after is None or t.created_at > after)]
+        return sorted(turns, key=lambda t: (t.created_at, t.id), reverse=True)[:limit]
+
+    async def touch(self, turn_id: TurnId, *, last_seq: int,
+                    heartbeat_at: datetime) -> Turn | None:
+        turn = self.s.turns.get(turn_id)
+        if turn is None:
+            return None
+        self.s.turns[turn_id] = replace(turn, last_seq=last_seq, heartbeat_at=heartbeat_at)
+        return self.s.turns[turn_id]
+
+    async def list_stale(self, *, heartbeat_before: datetime) -> Sequence[Turn]:
+        turns = [t for t in self.s.turns.values() if t.status is TurnStatus.RUNNING
+                 and (t.heartbeat_at or t.created_at) < heartbeat_before]
+        return sorted(turns, key=lambda t: (t.created_at, t.id))
+
     async def update(self, turn: Turn) -> None:
         self.s.turns[turn.id] = turn
+
+
+class _Steps:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def add(self, step: Step) -> None:
+        if any(o.turn_id == step.turn_id and o.index == step.index
+               for o in self.s.steps.values()):
+            raise Conflict("step index taken", code="duplicate_step")
+        self.s.steps[step.id] = step
+
+    async def update(self, step: Step) -> None:
+        self.s.steps[step.id] = step
+
+    async def list_for_turns(self, turn_ids: Sequence[TurnId]) -> Sequence[Step]:
+        rank = {turn_id: i for i, turn_id in reversed(list(enumerate(turn_ids)))}
+        steps = [st for st in self.s.steps.values() if st.turn_id in rank]
+        return sorted(steps, key=lambda st: (rank[st.turn_id], st.index))
+
+
+class _Events:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def append(self, events: Sequence[TurnEvent]) -> None:
+        keys = [(e.turn_id, e.seq) for e in events]
+        if len(set(keys)) < len(keys) or any(k in self.s.events for k in keys):
+            raise Conflict("events already stored", code="duplicate_event")
+        self.s.events.update(zip(keys, events, strict=True))
+
+    async def list_after(self, turn_id: TurnId, *, after: int,
+                         limit: int = 10_000) -> Sequence[TurnEvent]:
+        events = [e for (t, seq), e in self.s.events.items() if t == turn_id and seq > after]
+        return sorted(events, key=lambda e: e.seq)[:limit]
+
+
+class _Usage:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def add(self, call: LlmCall) -> None:
+        self.s.calls.append(call)
+
+    async def list_for_turn(self, turn_id: TurnId) -> Sequence[LlmCall]:
+        calls = [c for c in self.s.calls if c.turn_id == turn_id]
+        return sorted(calls, key=lambda c: (c.created_at, c.attempt, c.id))
+
+
+class _Sessions:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def add_room_session(self, session: RoomSession) -> None:
+        self.s.room_sessions[session.id] = session
+
+    async def get_room_session(self, session_id: RoomSessionId) -> RoomSession | None:
+        return self.s.room_sessions.get(session_id)
+
+    async def latest_room_session(self, room_id: RoomId) -> RoomSession | None:
+        found = await self.list_room_sessions(room_id, limit=1)
+        return found[0] if found else None
+
+    async def list_room_sessions(self, room_id: RoomId, *, limit: int) -> Sequence[RoomSession]:
+        sessions = [rs for rs in self.s.room_sessions.values() if rs.room_id == room_id]
+        return sorted(sessions, key=lambda rs: (rs.created_at, rs.id), reverse=True)[:limit]
+
+    async def update_room_session(self, session: RoomSession) -> None:
+        self.s.room_sessions[session.id] = session
+
+    async def add_direct_session(self, session: DirectSession) -> None:
+        self.s.direct_sessions[session.id] = session
+
+    async def get_direct_session(self, session_id: DirectSessionId) -> DirectSession | None:
+        return self.s.direct_sessions.get(session_id)
+
+    async def list_direct_sessions(self, user_id: UserId) -> Sequence[DirectSession]:
+        sessions = [ds for ds in self.s.direct_sessions.values()
+                    if ds.user_id == user_id and ds.deleted_at is None]
+        return sorted(sessions, key=lambda ds: (ds.updated_at, ds.id), reverse=True)
+
+    async def update_direct_session(self, session: DirectSession) -> None:
+        self.s.direct_sessions[session.id] = session
+
+
+class _Pricing:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def current(self) -> PricingVersion:
+        if self.s.pricing is None:
+            raise LookupError("No pricing version is current.")
+        return self.s.pricing
+
+
+class _Settings:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def get(self, key: str) -> str | None:
+        return self.s.settings.get(key)
+
+    async def put(self, key: str, value: str, *, now: datetime) -> None:
+        self.s.settings[key] = value
 
 
 class _Credentials:
@@ -238,6 +396,12 @@ class FakeUnitOfWork:
         self.agents = _Agents(self._work)
         self.turns = _Turns(self._work)
         self.credentials = _Credentials(self._work)
+        self.sessions = _Sessions(self._work)
+        self.steps = _Steps(self._work)
+        self.events = _Events(self._work)
+        self.usage = _Usage(self._work)
+        self.pricing = _Pricing(self._work)
+        self.settings = _Settings(self._work)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -251,7 +415,9 @@ class FakeUnitOfWork:
 
     async def rollback(self) -> None:
         self._work = copy.deepcopy(self.committed_store)
-        for repo in (self.users, self.rooms, self.agents, self.turns, self.credentials):
+        for repo in (self.users, self.rooms, self.agents, self.turns, self.credentials,
+                     self.sessions, self.steps, self.events, self.usage, self.pricing,
+                     self.settings):
             repo.s = self._work
 
 
@@ -262,12 +428,34 @@ class FakeApp:
     store: Store
     clock: FakeClock
     mailer: FakeMailer
+    chat: FakeChatModel
+    events: InProcessTurnEvents
+    tasks: InProcessTasks
     uc: UseCases
 
+    async def settle(self) -> None:
+        """Wait until every background turn has finished."""
+        await self.tasks.wait_idle()
 
-def fake_app(*, limiter: object | None = None, identity: object | None = None) -> FakeApp:
-    store, clock, mailer = Store(), FakeClock(), FakeMailer()
-    deps = Deps(uow=lambda: FakeUnitOfWork(store), clock=clock, mailer=mailer,
+    def container(self, settings: Settings, **extra: Any) -> Container:
+        """A composition root over these fakes, for delivery tests (HTTP, CLI)."""
+        return Container(settings=settings, use_cases=self.uc, clock=self.clock,
+                         tasks=self.tasks, **extra)
+
+
+FAST_ENGINE = EnginePolicy(backoff_base_s=0.001, backoff_max_s=0.002, retry_after_cap_s=0.05,
+                           first_token_timeout_s=0.5, call_timeout_s=2.0, flush_interval_s=0.01,
+                           heartbeat_interval_s=0.05, stream_wait_s=0.5)
+
+
+def fake_app(*, limiter: object | None = None, identity: object | None = None,
+             mailer: object | None = None, engine: EnginePolicy = FAST_ENGINE) -> FakeApp:
+    store, clock, fake_mailer = Store(), FakeClock(), FakeMailer()
+    chat, events, tasks = FakeChatModel(), InProcessTurnEvents(), InProcessTasks()
+    deps = Deps(uow=lambda: FakeUnitOfWork(store), clock=clock,
+                mailer=mailer or fake_mailer,  # type: ignore[arg-type]
                 limiter=limiter or AllowAllLimiter(),  # type: ignore[arg-type]
-                identity=identity, auth=AuthPolicy())  # type: ignore[arg-type]
-    return FakeApp(store=store, clock=clock, mailer=mailer, uc=UseCases.build(deps))
+                chat=chat, events=events, tasks=tasks,
+                identity=identity, auth=AuthPolicy(), engine=engine)  # type: ignore[arg-type]
+    return FakeApp(store=store, clock=clock, mailer=fake_mailer, chat=chat, events=events,
+                   tasks=tasks, uc=UseCases.build(deps))

@@ -1,13 +1,14 @@
-"""Column types shared by the tables: timestamps that are always timezone-aware UTC."""
+"""Column types shared by the tables: UTC timestamps, and money as exact decimals."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime, Numeric
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -35,3 +36,53 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
         return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A ``Decimal`` with ``scale`` places and at most ``precision`` digits, stored exactly.
+
+    PostgreSQL stores ``NUMERIC(precision, scale)``. SQLite has no decimal type (its
+    NUMERIC is a float), so the value is stored as a ``BIGINT`` count of
+    ``10**-scale`` units: ``Decimal("0.45")`` in a scale-6 column is ``450000``. That
+    keeps every value exact, and keeps ``SUM``, ``MIN``, ``MAX`` and comparisons exact
+    in SQL as well, because SQLAlchemy reads their results through this same type
+    (an ``AVG`` is a float there and comes back rounded to the scale).
+
+    On both backends a value is rounded once to the scale, half away from zero (as
+    PostgreSQL rounds), and a value with more than ``precision - scale`` integer digits
+    is refused. Floats are refused too: money enters as ``Decimal``, ``int`` or ``str``.
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int) -> None:
+        super().__init__(precision, scale, asdecimal=True)
+        self.precision = precision
+        self.scale = scale
+        self._unit = Decimal(1).scaleb(-scale)
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Decimal | int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool | float) or not isinstance(value, Decimal | int | str):
+            raise ValueError(f"Money must be a Decimal, int or str, got {value!r}.")
+        exact = Decimal(value).quantize(self._unit, rounding=ROUND_HALF_UP)
+        if len(exact.as_tuple().digits) > self.precision:
+            raise ValueError(f"{value} does not fit NUMERIC({self.precision}, {self.scale}).")
+        return int(exact.scaleb(self.scale)) if dialect.name == "sqlite" else exact
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name != "sqlite":
+            return Decimal(value)
+        if isinstance(value, int):
+            return Decimal(value).scaleb(-self.scale)
+        # An aggregate such as AVG comes back as a float of units.
+        return Decimal(repr(value)).scaleb(-self.scale).quantize(self._unit, ROUND_HALF_UP)

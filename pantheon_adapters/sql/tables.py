@@ -4,13 +4,15 @@ This module is the target of ``alembic`` autogenerate; ``tests/integration/test_
 checks that the migrations build exactly this schema on SQLite and PostgreSQL. Constraint
 and index names come from the naming convention, so migrations can refer to them.
 
-Ids are UUID strings (``String(36)``); timestamps are :class:`UTCDateTime`; the roster
-snapshot and selected agent ids of a turn are JSON.
+Ids are UUID strings (``String(36)``); timestamps are :class:`UTCDateTime`; money is
+:class:`ExactDecimal` (credits to 6 places, US dollars to 8); snapshots (a turn's roster,
+a direct session's agent) and free-form payloads (step and event data) are JSON.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
@@ -24,10 +26,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 
-from pantheon_adapters.sql.coltypes import UTCDateTime
+from pantheon_adapters.sql.coltypes import ExactDecimal, UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
@@ -55,6 +58,18 @@ def _owner(name: str, target: str, *, index: bool = True) -> Column[str]:
 
 def _at(name: str, *, nullable: bool = False) -> Column[datetime]:
     return Column(name, UTCDateTime(), nullable=nullable)
+
+
+def _credits(name: str) -> Column[Decimal]:
+    return Column(name, ExactDecimal(18, 6), nullable=False, server_default="0")
+
+
+def _usd(name: str) -> Column[Decimal]:
+    return Column(name, ExactDecimal(18, 8), nullable=False, server_default="0")
+
+
+def _count(name: str) -> Column[int]:
+    return Column(name, Integer, nullable=False, server_default="0")
 
 
 users = Table(
@@ -116,10 +131,42 @@ room_agents = Table(
 Index("uq_room_agents_live_name_key", room_agents.c.room_id, room_agents.c.name_key,
       unique=True, sqlite_where=LIVE, postgresql_where=LIVE)
 
+room_sessions = Table(
+    "room_sessions", metadata,
+    _id(),
+    _owner("room_id", "rooms.id", index=False),
+    _owner("user_id", "users.id"),
+    Column("title", String(200), nullable=False),
+    _at("created_at"),
+    _at("updated_at"),
+    Column("memory_summary", Text, nullable=False, server_default=""),
+    _at("memory_summary_through", nullable=True),
+)
+
+Index("ix_room_sessions_room_id_created_at", room_sessions.c.room_id, room_sessions.c.created_at)
+
+direct_sessions = Table(
+    "direct_sessions", metadata,
+    _id(),
+    _owner("user_id", "users.id", index=False),
+    Column("agent", JSON, nullable=False),
+    # No foreign key: the session owns a copy of the agent, which may be deleted later.
+    Column("source_agent_id", String(ID), nullable=True),
+    Column("title", String(200), nullable=False),
+    Column("memory_summary", Text, nullable=False, server_default=""),
+    _at("memory_summary_through", nullable=True),
+    _at("created_at"),
+    _at("updated_at"),
+    _at("deleted_at", nullable=True),
+)
+
+Index("ix_direct_sessions_user_id_updated_at", direct_sessions.c.user_id,
+      direct_sessions.c.updated_at)
+
 turns = Table(
     "turns", metadata,
     _id(),
-    _owner("room_id", "rooms.id", index=False),
+    Column("room_id", String(ID), ForeignKey("rooms.id", ondelete="CASCADE"), nullable=True),
     _owner("user_id", "users.id"),
     Column("mode", String(16), nullable=False),
     Column("status", String(16), nullable=False),
@@ -128,9 +175,139 @@ turns = Table(
     Column("selected", JSON, nullable=False),
     _at("created_at"),
     _at("finished_at", nullable=True),
+    Column("session_id", String(ID), ForeignKey("room_sessions.id", ondelete="CASCADE"),
+           nullable=True),
+    Column("direct_session_id", String(ID),
+           ForeignKey("direct_sessions.id", ondelete="CASCADE"), nullable=True),
+    _count("last_seq"),
+    _credits("credits"),
+    Column("error_code", String(64), nullable=True),
+    Column("error_message", Text, nullable=True),
+    _at("heartbeat_at", nullable=True),
+    _at("cancel_requested_at", nullable=True),
 )
 
 Index("ix_turns_room_id_created_at", turns.c.room_id, turns.c.created_at)
+Index("ix_turns_session_id_created_at", turns.c.session_id, turns.c.created_at)
+Index("ix_turns_direct_session_id_created_at", turns.c.direct_session_id, turns.c.created_at)
+Index("ix_turns_status_heartbeat_at", turns.c.status, turns.c.heartbeat_at)
+
+turn_steps = Table(
+    "turn_steps", metadata,
+    _id(),
+    _owner("turn_id", "turns.id", index=False),
+    Column("index", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    # A snapshot, not a reference: the agent may be deleted while its steps remain.
+    Column("agent_id", String(ID), nullable=True),
+    Column("agent_name", String(64), nullable=False),
+    Column("model_alias", String(32), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("instruction", Text, nullable=True),
+    _at("started_at"),
+    _at("finished_at", nullable=True),
+    Column("error_code", String(64), nullable=True),
+    Column("error_message", Text, nullable=True),
+    _count("calls"),
+    _count("prompt_tokens"),
+    _count("completion_tokens"),
+    _count("cached_tokens"),
+    _credits("credits"),
+    _usd("provider_cost_usd"),
+    Column("data", JSON, nullable=False),
+    UniqueConstraint("turn_id", "index"),
+)
+
+turn_events = Table(
+    "turn_events", metadata,
+    _owner("turn_id", "turns.id", index=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("step_id", String(ID), nullable=True),
+    _at("ts"),
+    Column("data", JSON, nullable=False),
+    PrimaryKeyConstraint("turn_id", "seq"),
+)
+
+# Usage is a financial record: rows outlive the rooms, sessions, turns and agents they
+# describe, so they hold those ids without foreign keys. Append-only: nothing updates or
+# deletes them.
+llm_call_events = Table(
+    "llm_call_events", metadata,
+    _id(),
+    Column("user_id", String(ID), nullable=False),
+    Column("room_id", String(ID), nullable=True),
+    Column("direct_session_id", String(ID), nullable=True),
+    Column("turn_id", String(ID), nullable=False, index=True),
+    Column("step_id", String(ID), nullable=False),
+    Column("agent_id", String(ID), nullable=True),
+    Column("provider", String(64), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("model_alias", String(32), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("prompt_tokens", Integer, nullable=False),
+    Column("completion_tokens", Integer, nullable=False),
+    Column("cached_tokens", Integer, nullable=False),
+    Column("cached_tokens_reported", Boolean, nullable=False),
+    Column("total_tokens", Integer, nullable=False),
+    Column("provider_cost_usd", ExactDecimal(18, 8), nullable=False),
+    Column("credits_burned", ExactDecimal(18, 6), nullable=False),
+    Column("latency_ms", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("error_code", String(64), nullable=True),
+    Column("pricing_version", String(32), nullable=False),
+    Column("request_id", String(128), nullable=False),
+    Column("generation_id", String(255), nullable=True),
+    _at("created_at"),
+)
+
+Index("ix_llm_call_events_user_id_created_at", llm_call_events.c.user_id,
+      llm_call_events.c.created_at)
+Index("ix_llm_call_events_created_at", llm_call_events.c.created_at)
+
+pricing_versions = Table(
+    "pricing_versions", metadata,
+    Column("version", String(32), primary_key=True),
+    Column("multiplier_floor", ExactDecimal(8, 4), nullable=False),
+    Column("fresh_weight", ExactDecimal(8, 4), nullable=False),
+    Column("cached_weight", ExactDecimal(8, 4), nullable=False),
+    Column("output_weight", ExactDecimal(8, 4), nullable=False),
+    Column("oe_per_credit", ExactDecimal(18, 6), nullable=False),
+    Column("tool_credits", JSON, nullable=False),  # tool -> credits per call, as a string
+    Column("metadata", JSON, nullable=False),
+    _at("effective_from"),
+    Column("is_current", Boolean, nullable=False),
+)
+
+# At most one version is in force.
+CURRENT = text("is_current")
+Index("uq_pricing_versions_current", pricing_versions.c.is_current, unique=True,
+      sqlite_where=CURRENT, postgresql_where=CURRENT)
+
+model_pricing = Table(
+    "model_pricing", metadata,
+    Column("pricing_version", String(32),
+           ForeignKey("pricing_versions.version", ondelete="CASCADE"), nullable=False),
+    Column("alias", String(32), nullable=False),
+    Column("provider_model_id", String(200), nullable=False),
+    Column("input_usd_per_mtok", ExactDecimal(12, 6), nullable=False),
+    Column("cached_usd_per_mtok", ExactDecimal(12, 6), nullable=False),
+    Column("output_usd_per_mtok", ExactDecimal(12, 6), nullable=False),
+    Column("credit_multiplier", ExactDecimal(8, 4), nullable=False),
+    Column("context_window", Integer, nullable=False),
+    PrimaryKeyConstraint("pricing_version", "alias"),
+)
+
+app_settings = Table(
+    "app_settings", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    _at("updated_at"),
+)
 
 magic_links = Table(
     "magic_links", metadata,

@@ -7,10 +7,16 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pantheon_adapters.sql.agents import SqlAgentRepository
+from pantheon_adapters.sql.app_settings import SqlAppSettingRepository
 from pantheon_adapters.sql.credentials import SqlCredentialRepository
+from pantheon_adapters.sql.events import SqlEventRepository
+from pantheon_adapters.sql.pricing import SqlPricingRepository
 from pantheon_adapters.sql.rooms import SqlRoomRepository
+from pantheon_adapters.sql.sessions import SqlSessionRepository
+from pantheon_adapters.sql.steps import SqlStepRepository
 from pantheon_adapters.sql.turns import SqlTurnRepository
 from pantheon_adapters.sql.tx import Tx
+from pantheon_adapters.sql.usage import SqlUsageRepository
 from pantheon_adapters.sql.users import SqlUserRepository
 
 
@@ -29,6 +35,12 @@ class SqlUnitOfWork:
     agents: SqlAgentRepository
     turns: SqlTurnRepository
     credentials: SqlCredentialRepository
+    sessions: SqlSessionRepository
+    steps: SqlStepRepository
+    events: SqlEventRepository
+    usage: SqlUsageRepository
+    pricing: SqlPricingRepository
+    settings: SqlAppSettingRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -44,6 +56,12 @@ class SqlUnitOfWork:
         self.agents = SqlAgentRepository(tx)
         self.turns = SqlTurnRepository(tx)
         self.credentials = SqlCredentialRepository(tx)
+        self.sessions = SqlSessionRepository(tx)
+        self.steps = SqlStepRepository(tx)
+        self.events = SqlEventRepository(tx)
+        self.usage = SqlUsageRepository(tx)
+        self.pricing = SqlPricingRepository(tx)
+        self.settings = SqlAppSettingRepository(tx)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

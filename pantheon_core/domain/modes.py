@@ -27,6 +27,19 @@ class RoomMode(StrEnum):
 DEFAULT_MODE = RoomMode.ROUNDTABLE
 
 
+class TurnMode(StrEnum):
+    """The mode a turn ran in: a room mode, or ``direct`` for 1:1 chat."""
+
+    MANUAL = "manual"
+    ROUNDTABLE = "roundtable"
+    ORCHESTRATOR = "orchestrator"
+    DIRECT = "direct"
+
+    @classmethod
+    def of(cls, mode: RoomMode) -> TurnMode:
+        return cls(mode.value)
+
+
 def parse_mode(value: str) -> RoomMode:
     """A mode from user input, or ``invalid_mode`` listing the allowed values."""
     try:

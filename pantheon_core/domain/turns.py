@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from pantheon_core.domain.agents import Agent, ModelAlias, ToolPermissions, name_key
-from pantheon_core.domain.modes import RoomMode
+from pantheon_core.domain.modes import TurnMode
 from pantheon_core.domain.text import check_text
 from pantheon_core.errors import Conflict, InvalidInput
-from pantheon_core.ids import AgentId, RoomId, TurnId, UserId
+from pantheon_core.ids import AgentId, DirectSessionId, RoomId, RoomSessionId, TurnId, UserId
 
 MAX_MESSAGE = 32_000
 
@@ -116,13 +117,38 @@ def tagged_agents(message: str, roster: Sequence[AgentSnapshot]) -> list[AgentSn
 
 @dataclass(frozen=True, slots=True)
 class Turn:
+    """One send and everything it caused, in a room session or a direct session.
+
+    ``last_seq`` is the last event sequence number persisted; ``heartbeat_at`` is
+    refreshed while a process runs the turn, so a sweep can tell orphans apart.
+    """
+
     id: TurnId
-    room_id: RoomId
     user_id: UserId
-    mode: RoomMode
+    mode: TurnMode
     status: TurnStatus
     message: str
     roster: tuple[AgentSnapshot, ...]
     selected: tuple[AgentId, ...]
     created_at: datetime
+    room_id: RoomId | None = None
+    session_id: RoomSessionId | None = None
+    direct_session_id: DirectSessionId | None = None
     finished_at: datetime | None = None
+    last_seq: int = 0
+    credits: Decimal = Decimal(0)
+    error_code: str | None = None
+    error_message: str | None = None
+    heartbeat_at: datetime | None = None
+    cancel_requested_at: datetime | None = None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status is not TurnStatus.RUNNING
+
+    def finished(self, status: TurnStatus, now: datetime, *, credits: Decimal,
+                 last_seq: int, error_code: str | None = None,
+                 error_message: str | None = None) -> Turn:
+        return replace(self, status=advance(self.status, status), finished_at=now,
+                       credits=credits, last_seq=last_seq, error_code=error_code,
+                       error_message=error_message, heartbeat_at=now)

@@ -18,10 +18,24 @@ from typing import Protocol
 from pantheon_core.actor import Role
 from pantheon_core.domain.agents import Agent
 from pantheon_core.domain.credentials import ApiToken, AuthSession, MagicLink
+from pantheon_core.domain.events import TurnEvent
+from pantheon_core.domain.pricing import PricingVersion
 from pantheon_core.domain.rooms import Room
+from pantheon_core.domain.sessions import DirectSession, RoomSession
+from pantheon_core.domain.steps import Step
 from pantheon_core.domain.turns import Turn
+from pantheon_core.domain.usage import LlmCall
 from pantheon_core.domain.users import User
-from pantheon_core.ids import AgentId, ApiTokenId, MagicLinkId, RoomId, TurnId, UserId
+from pantheon_core.ids import (
+    AgentId,
+    ApiTokenId,
+    DirectSessionId,
+    MagicLinkId,
+    RoomId,
+    RoomSessionId,
+    TurnId,
+    UserId,
+)
 
 
 class UserRepository(Protocol):
@@ -62,11 +76,82 @@ class AgentRepository(Protocol):
 
 class TurnRepository(Protocol):
     async def add(self, turn: Turn) -> None: ...
-    async def get(self, turn_id: TurnId) -> Turn | None: ...
+    async def get(self, turn_id: TurnId, *, for_update: bool = False) -> Turn | None: ...
     async def list_for_room(self, room_id: RoomId, *, limit: int) -> Sequence[Turn]:
         """Newest first."""
         ...
+    async def list_for_conversation(self, *, session_id: RoomSessionId | None = None,
+                                    direct_session_id: DirectSessionId | None = None,
+                                    limit: int, before: datetime | None = None,
+                                    after: datetime | None = None) -> Sequence[Turn]:
+        """Turns of one room session or direct session created strictly between ``after``
+        and ``before`` (either may be None), newest first."""
+        ...
+    async def touch(self, turn_id: TurnId, *, last_seq: int,
+                    heartbeat_at: datetime) -> Turn | None:
+        """Set only ``last_seq`` and ``heartbeat_at`` (so a concurrent cancel request is
+        never overwritten) and return the stored turn afterwards."""
+        ...
+    async def list_stale(self, *, heartbeat_before: datetime) -> Sequence[Turn]:
+        """Running turns whose heartbeat (or creation, if none) is older than the bound."""
+        ...
     async def update(self, turn: Turn) -> None: ...
+
+
+class StepRepository(Protocol):
+    async def add(self, step: Step) -> None: ...
+    async def update(self, step: Step) -> None: ...
+    async def list_for_turns(self, turn_ids: Sequence[TurnId]) -> Sequence[Step]:
+        """Steps of these turns, by turn then index."""
+        ...
+
+
+class EventRepository(Protocol):
+    async def append(self, events: Sequence[TurnEvent]) -> None:
+        """Store events; a (turn_id, seq) pair is stored at most once (a clash is an error)."""
+        ...
+    async def list_after(self, turn_id: TurnId, *, after: int,
+                         limit: int = 10_000) -> Sequence[TurnEvent]:
+        """Events with ``seq > after``, by seq."""
+        ...
+
+
+class UsageRepository(Protocol):
+    async def add(self, call: LlmCall) -> None: ...
+    async def list_for_turn(self, turn_id: TurnId) -> Sequence[LlmCall]:
+        """By creation time."""
+        ...
+
+
+class SessionRepository(Protocol):
+    async def add_room_session(self, session: RoomSession) -> None: ...
+    async def get_room_session(self, session_id: RoomSessionId) -> RoomSession | None: ...
+    async def latest_room_session(self, room_id: RoomId) -> RoomSession | None:
+        """The most recently created session of the room."""
+        ...
+    async def list_room_sessions(self, room_id: RoomId, *, limit: int) -> Sequence[RoomSession]:
+        """Newest first."""
+        ...
+    async def update_room_session(self, session: RoomSession) -> None: ...
+    async def add_direct_session(self, session: DirectSession) -> None: ...
+    async def get_direct_session(self, session_id: DirectSessionId) -> DirectSession | None: ...
+    async def list_direct_sessions(self, user_id: UserId) -> Sequence[DirectSession]:
+        """Not deleted, most recently updated first."""
+        ...
+    async def update_direct_session(self, session: DirectSession) -> None: ...
+
+
+class PricingRepository(Protocol):
+    async def current(self) -> PricingVersion:
+        """The pricing version in force, with its model prices (seeded by a migration)."""
+        ...
+
+
+class AppSettingRepository(Protocol):
+    """Product-wide settings admins change at run time (e.g. the orchestrator manager model)."""
+
+    async def get(self, key: str) -> str | None: ...
+    async def put(self, key: str, value: str, *, now: datetime) -> None: ...
 
 
 class CredentialRepository(Protocol):

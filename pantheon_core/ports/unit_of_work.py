@@ -6,9 +6,15 @@ from typing import Protocol
 
 from pantheon_core.ports.repositories import (
     AgentRepository,
+    AppSettingRepository,
     CredentialRepository,
+    EventRepository,
+    PricingRepository,
     RoomRepository,
+    SessionRepository,
+    StepRepository,
     TurnRepository,
+    UsageRepository,
     UserRepository,
 )
 
@@ -31,6 +37,18 @@ class UnitOfWork(Protocol):
     def turns(self) -> TurnRepository: ...
     @property
     def credentials(self) -> CredentialRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def steps(self) -> StepRepository: ...
+    @property
+    def events(self) -> EventRepository: ...
+    @property
+    def usage(self) -> UsageRepository: ...
+    @property
+    def pricing(self) -> PricingRepository: ...
+    @property
+    def settings(self) -> AppSettingRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import get_type_hints
 
-from pantheon_core.usecases import agents, housekeeping, rooms, signin, tokens, turns, users
+from pantheon_core.usecases import (
+    agents,
+    conversation,
+    direct,
+    housekeeping,
+    models,
+    rooms,
+    signin,
+    tokens,
+    turns,
+    users,
+)
 from pantheon_core.usecases.deps import Deps
 
 
@@ -27,10 +38,25 @@ class UseCases:
     edit_agent: agents.EditAgent
     reorder_agents: agents.ReorderAgents
     remove_agent: agents.RemoveAgent
-    # turns
+    # turns and conversations
     begin_turn: turns.BeginTurn
-    get_turn: turns.GetTurn
-    list_turns: turns.ListTurns
+    send_to_room: turns.SendToRoom
+    start_room_session: turns.StartRoomSession
+    list_room_sessions: turns.ListRoomSessions
+    get_turn: conversation.GetTurn
+    stream_turn_events: conversation.StreamTurnEvents
+    cancel_turn: conversation.CancelTurn
+    list_timeline: conversation.ListTimeline
+    sweep_interrupted_turns: conversation.SweepInterruptedTurns
+    # direct chat
+    create_direct_session: direct.CreateDirectSession
+    list_direct_sessions: direct.ListDirectSessions
+    get_direct_session: direct.GetDirectSession
+    send_direct: direct.SendDirect
+    # models
+    list_models: models.ListModels
+    get_manager_model: models.GetManagerModel
+    set_manager_model: models.SetManagerModel
     # sign-in and credentials
     request_magic_link: signin.RequestMagicLink
     verify_magic_link: signin.VerifyMagicLink

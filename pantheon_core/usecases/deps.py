@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pantheon_core.domain.credentials import MAGIC_LINK_TTL, SESSION_TTL
+from pantheon_core.ports.chat_model import ChatModel
 from pantheon_core.ports.clock import Clock
 from pantheon_core.ports.identity import IdentityVerifier
 from pantheon_core.ports.mailer import Mailer
 from pantheon_core.ports.rate_limiter import RateLimit, RateLimiter
+from pantheon_core.ports.tasks import BackgroundTasks
+from pantheon_core.ports.turn_events import TurnEvents
 from pantheon_core.ports.unit_of_work import UnitOfWorkFactory
 
 
@@ -25,13 +29,41 @@ class AuthPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class EnginePolicy:
+    """Timeouts, retries and budgets of the turn engine (NFR-REL-003)."""
+
+    max_attempts: int = 3  # per LLM call; retries happen only before the first token
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 8.0
+    retry_after_cap_s: float = 20.0
+    first_token_timeout_s: float = 45.0
+    call_timeout_s: float = 180.0
+    flush_interval_s: float = 0.2  # how often streamed events reach the database
+    heartbeat_interval_s: float = 5.0
+    stale_after_s: float = 60.0  # a running turn without heartbeat for this long is orphaned
+    max_output_tokens: int = 1200
+    max_context_tokens: int = 24_000
+    memory_budget_tokens: int = 6_000
+    stream_wait_s: float = 15.0
+    model_overrides: Mapping[str, str] = field(default_factory=dict)  # alias -> provider model
+
+    def model_for(self, alias: str, listed: str) -> str:
+        """The provider model id to call for ``alias``: an override, else the priced one."""
+        return self.model_overrides.get(alias, listed)
+
+
+@dataclass(frozen=True, slots=True)
 class Deps:
     uow: UnitOfWorkFactory
     clock: Clock
     mailer: Mailer
     limiter: RateLimiter
+    chat: ChatModel
+    events: TurnEvents
+    tasks: BackgroundTasks
     identity: IdentityVerifier | None = None
     auth: AuthPolicy = field(default_factory=AuthPolicy)
+    engine: EnginePolicy = field(default_factory=EnginePolicy)
 
 
 class UseCase:

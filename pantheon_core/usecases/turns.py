@@ -1,15 +1,19 @@
-"""Starting a turn (FR-ROOM-005/006, FR-AGENT-004, FR-MODE-001).
+"""Starting turns (FR-ROOM-005/006, FR-AGENT-004, FR-MODE-001) and sending messages.
 
-``BeginTurn`` is the single transaction that turns a send into a turn record.
-Running it is the engine's job.
+``BeginTurn`` is the single transaction that turns a send into a turn record;
+``SendToRoom`` also starts the engine on it in the background, so the turn keeps
+running when the client that sent it disconnects.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from pantheon_core.actor import Actor
-from pantheon_core.domain.modes import RoomMode
+from pantheon_core.domain.modes import RoomMode, TurnMode
+from pantheon_core.domain.rooms import Room
+from pantheon_core.domain.sessions import RoomSession, clean_title
 from pantheon_core.domain.turns import (
     AgentSnapshot,
     Turn,
@@ -17,8 +21,10 @@ from pantheon_core.domain.turns import (
     clean_message,
     tagged_agents,
 )
+from pantheon_core.engine.runner import TurnRunner
 from pantheon_core.errors import InvalidInput, not_found
-from pantheon_core.ids import AgentId, TurnId, new_id
+from pantheon_core.ids import AgentId, RoomSessionId, TurnId, new_id
+from pantheon_core.ports.unit_of_work import UnitOfWork
 from pantheon_core.usecases.access import owned_room
 from pantheon_core.usecases.deps import UseCase
 
@@ -42,6 +48,27 @@ def select_agents(mode: RoomMode, message: str,
     return ()
 
 
+def default_session_title(now: datetime) -> str:
+    return f"Session of {now:%Y-%m-%d %H:%M} UTC"
+
+
+async def room_session_for(uow: UnitOfWork, room: Room, session_id: str | None,
+                           now: datetime) -> RoomSession:
+    """The named session of the room, else its latest, else a new one."""
+    if session_id is not None:
+        session = await uow.sessions.get_room_session(RoomSessionId(session_id))
+        if session is None or session.room_id != room.id:
+            raise not_found("session", session_id)
+        return session
+    session = await uow.sessions.latest_room_session(room.id)
+    if session is None:
+        session = RoomSession(id=RoomSessionId(new_id()), room_id=room.id,
+                              user_id=room.owner_id, title=default_session_title(now),
+                              created_at=now, updated_at=now)
+        await uow.sessions.add_room_session(session)
+    return session
+
+
 class BeginTurn(UseCase):
     """Create a turn from a send, in one transaction with the room row locked.
 
@@ -51,9 +78,11 @@ class BeginTurn(UseCase):
     - Manual mode with no valid ``@Name`` tag is rejected with ``no_valid_tags`` and
       changes nothing, not even the pending mode (FR-MODE-001).
     - A room without agents cannot take a send (``room_has_no_agents``).
+    - The turn joins the given session of the room, else its latest (created if none).
     """
 
-    async def __call__(self, actor: Actor, room_id: str, message: str) -> Turn:
+    async def __call__(self, actor: Actor, room_id: str, message: str, *,
+                       session_id: str | None = None) -> Turn:
         text = clean_message(message)
         now = self.deps.clock.now()
         async with self.deps.uow() as uow:
@@ -64,30 +93,60 @@ class BeginTurn(UseCase):
                                    code="room_has_no_agents")
             mode, room = room.start_send(now)
             roster = tuple(AgentSnapshot.of(a) for a in agents)
-            turn = Turn(id=TurnId(new_id()), room_id=room.id, user_id=room.owner_id, mode=mode,
+            selected = select_agents(mode, text, roster)
+            session = await room_session_for(uow, room, session_id, now)
+            turn = Turn(id=TurnId(new_id()), user_id=room.owner_id, mode=TurnMode.of(mode),
                         status=TurnStatus.RUNNING, message=text, roster=roster,
-                        selected=select_agents(mode, text, roster), created_at=now)
+                        selected=selected, created_at=now, room_id=room.id,
+                        session_id=session.id, heartbeat_at=now)
             await uow.rooms.update(room)
+            await uow.sessions.update_room_session(session.touched(now))
             await uow.turns.add(turn)
             await uow.commit()
         return turn
 
 
-class GetTurn(UseCase):
-    """One turn of one of the actor's rooms."""
+class SendToRoom(UseCase):
+    """Send a message to a room: begin the turn, then run it in the background."""
 
-    async def __call__(self, actor: Actor, turn_id: str) -> Turn:
+    async def __call__(self, actor: Actor, room_id: str, message: str, *,
+                       session_id: str | None = None) -> Turn:
+        turn = await BeginTurn(self.deps)(actor, room_id, message, session_id=session_id)
+        start_turn(self, turn)
+        return turn
+
+
+def start_turn(use_case: UseCase, turn: Turn) -> None:
+    runner = TurnRunner(use_case.deps)
+
+    async def run() -> None:
+        await runner.run(turn.id)
+
+    use_case.deps.tasks.spawn(f"turn:{turn.id}", run)
+
+
+class StartRoomSession(UseCase):
+    """A fresh conversation in a room: new memory and timeline, same agents."""
+
+    async def __call__(self, actor: Actor, room_id: str, *,
+                       title: str | None = None) -> RoomSession:
+        now = self.deps.clock.now()
         async with self.deps.uow() as uow:
-            turn = await uow.turns.get(TurnId(turn_id))
-            if turn is None or turn.user_id != actor.user_id:
-                raise not_found("turn", turn_id)
-            return turn
+            room = await owned_room(uow, actor, room_id, for_update=True)
+            name = clean_title(title or "", default=default_session_title(now))
+            session = RoomSession(id=RoomSessionId(new_id()), room_id=room.id,
+                                  user_id=room.owner_id, title=name, created_at=now,
+                                  updated_at=now)
+            await uow.sessions.add_room_session(session)
+            await uow.commit()
+        return session
 
 
-class ListTurns(UseCase):
-    """The newest turns of one of the actor's rooms."""
+class ListRoomSessions(UseCase):
+    """The room's sessions, newest first."""
 
-    async def __call__(self, actor: Actor, room_id: str, *, limit: int = 50) -> Sequence[Turn]:
+    async def __call__(self, actor: Actor, room_id: str, *,
+                       limit: int = 50) -> Sequence[RoomSession]:
         async with self.deps.uow() as uow:
             room = await owned_room(uow, actor, room_id)
-            return await uow.turns.list_for_room(room.id, limit=max(1, min(limit, 200)))
+            return await uow.sessions.list_room_sessions(room.id, limit=max(1, min(limit, 200)))

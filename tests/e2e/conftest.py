@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from pantheon_adapters.bootstrap import Container, Settings
+from pantheon_adapters.bootstrap import Settings
 from pantheon_core.actor import Actor
 from pantheon_http.app import create_app
 from tests.fakes import FakeApp, fake_app
@@ -31,7 +31,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 
 
 def make_api(fake: FakeApp, settings: Settings) -> FastAPI:
-    return create_app(container=Container(settings=settings, use_cases=fake.uc, clock=fake.clock))
+    return create_app(container=fake.container(settings))
 
 
 @pytest.fixture

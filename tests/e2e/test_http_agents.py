@@ -118,7 +118,7 @@ async def test_roster_changes_apply_to_the_next_turn_only(
     actor = await actor_of(fake, "alice@example.com")
     started = await fake.uc.begin_turn(actor, room, "hello")
     await _add(alice, room, "Ben")
-    turn = await fake.uc.get_turn(actor, started.id)
+    turn = (await fake.uc.get_turn(actor, started.id)).turn
     assert [a.name for a in turn.roster] == ["Ana"]
     nxt = await fake.uc.begin_turn(actor, room, "again")
     assert [a.name for a in nxt.roster] == ["Ana", "Ben"]

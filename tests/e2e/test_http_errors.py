@@ -10,7 +10,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from pantheon_adapters.bootstrap import Container
 from pantheon_core.errors import (
     Conflict,
     Forbidden,
@@ -23,12 +22,10 @@ from pantheon_core.errors import (
     Unavailable,
 )
 from pantheon_core.ports.mailer import MailMessage
-from pantheon_core.usecases.catalog import UseCases
-from pantheon_core.usecases.deps import Deps
 from pantheon_http.app import MAX_BODY_BYTES, create_app
 from pantheon_http.request_id import current_request_id
 from tests.e2e.conftest import BASE_URL, Json, assert_error, make_settings
-from tests.fakes import AllowAllLimiter, FakeClock, FakeUnitOfWork, Store
+from tests.fakes import fake_app
 
 logger = logging.getLogger("pantheon.tests.e2e")
 
@@ -170,11 +167,7 @@ async def test_unavailable_dependency_is_503(tmp_path: Path) -> None:
         async def send(self, message: MailMessage) -> None:
             raise Unavailable("Mail is down.", code="mail_unavailable")
 
-    store = Store()
-    deps = Deps(uow=lambda: FakeUnitOfWork(store), clock=FakeClock(), mailer=DownMailer(),
-                limiter=AllowAllLimiter())
-    container = Container(settings=make_settings(tmp_path), use_cases=UseCases.build(deps),
-                          clock=FakeClock())
+    container = fake_app(mailer=DownMailer()).container(make_settings(tmp_path))
     transport = httpx.ASGITransport(app=create_app(container=container))
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
         response = await client.post("/api/v1/auth/magic-link", json={"email": "a@example.com"})

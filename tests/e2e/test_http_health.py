@@ -27,8 +27,8 @@ async def test_readyz_reports_every_check(fake: FakeApp, tmp_path: Path) -> None
     async def fine() -> None:
         return None
 
-    container = Container(settings=make_settings(tmp_path), use_cases=fake.uc, clock=fake.clock,
-                          readiness_checks={"database": fine, "redis": fine})
+    container = fake.container(make_settings(tmp_path),
+                               readiness_checks={"database": fine, "redis": fine})
     response = await _probe(container)
     assert response.status_code == 200
     assert response.json() == {"status": "ready", "checks": {"database": "ok", "redis": "ok"}}
@@ -41,8 +41,8 @@ async def test_readyz_is_503_when_a_dependency_is_down(fake: FakeApp, tmp_path: 
     async def down() -> None:
         raise ConnectionRefusedError("connection refused")
 
-    container = Container(settings=make_settings(tmp_path), use_cases=fake.uc, clock=fake.clock,
-                          readiness_checks={"database": fine, "redis": down})
+    container = fake.container(make_settings(tmp_path),
+                               readiness_checks={"database": fine, "redis": down})
     response = await _probe(container)
     assert response.status_code == 503
     body = response.json()

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import bindparam, create_engine, inspect, text
 
 from pantheon_adapters.sql import migrate
+from pantheon_adapters.sql.coltypes import UTCDateTime
+from pantheon_adapters.sql.database import Database
 from pantheon_adapters.sql.tables import metadata
 from pantheon_adapters.sql.urls import sync_url
+from pantheon_core.domain.pricing import PricingVersion
+from pantheon_core.ids import RoomId, TurnId
+from tests.pricing_seed import SEED_PRICING
 
 
 def revisions() -> list[Script]:
@@ -103,3 +110,81 @@ async def test_upgrade_runs_in_a_worker_thread_beside_a_running_loop(sqlite_url:
     await anyio.to_thread.run_sync(migrate.upgrade, sqlite_url, "head")
     status = await anyio.to_thread.run_sync(migrate.status, sqlite_url)
     assert status["current"] == status["head"]
+
+
+async def _current_pricing(url: str) -> PricingVersion:
+    database = Database(url)
+    try:
+        async with database.unit_of_work() as work:
+            return await work.pricing.current()
+    finally:
+        await database.dispose()
+
+
+async def test_0002_seeds_the_pricing_the_fake_serves_and_reseeds_it(database_url: str) -> None:
+    await anyio.to_thread.run_sync(migrate.upgrade, database_url, "head")
+    assert await _current_pricing(database_url) == SEED_PRICING
+    await anyio.to_thread.run_sync(migrate.downgrade, database_url, "0001")
+    await anyio.to_thread.run_sync(migrate.upgrade, database_url, "head")
+    assert await _current_pricing(database_url) == SEED_PRICING
+
+
+def _execute(url: str, *statements: tuple[str, Mapping[str, object]]) -> None:
+    """Run raw SQL; ``:at`` is bound as the app binds timestamps."""
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.begin() as connection:
+            for sql, params in statements:
+                connection.execute(text(sql).bindparams(bindparam("at", type_=UTCDateTime())),
+                                   params)
+    finally:
+        engine.dispose()
+
+
+def _at(hour: int) -> datetime:
+    return datetime(2026, 11, 1, hour, tzinfo=UTC)
+
+
+async def test_0002_moves_earlier_turns_into_one_session_per_room(database_url: str) -> None:
+    """Turns stored before sessions existed land in one session per room, owned by the
+    room's owner and spanning those turns; downgrading keeps them (and drops direct-chat
+    turns, which have no room)."""
+    migrate.upgrade(database_url, "0001")
+    turn = ("INSERT INTO turns (id, room_id, user_id, mode, status, message, roster, selected, "
+            "created_at) VALUES (:id, :room, 'u1', 'manual', 'completed', 'hi', '[]', '[]', :at)")
+    _execute(database_url,
+             ("INSERT INTO users (id, email, status, created_at) "
+              "VALUES ('u1', 'ada@example.com', 'active', :at)", {"at": _at(8)}),
+             *[("INSERT INTO rooms (id, owner_id, name, description, current_mode, created_at, "
+                "updated_at) VALUES (:id, 'u1', :id, '', 'manual', :at, :at)",
+                {"id": room, "at": _at(8)}) for room in ("r1", "r2", "r3")],
+             (turn, {"id": "t1", "room": "r1", "at": _at(9)}),
+             (turn, {"id": "t2", "room": "r1", "at": _at(11)}),
+             (turn, {"id": "t3", "room": "r2", "at": _at(10)}))
+    await anyio.to_thread.run_sync(migrate.upgrade, database_url, "head")
+    database = Database(database_url)
+    try:
+        async with database.unit_of_work() as work:
+            turns = {t: await work.turns.get(TurnId(t)) for t in ("t1", "t2", "t3")}
+            r1 = await work.sessions.latest_room_session(RoomId("r1"))
+            r2 = await work.sessions.latest_room_session(RoomId("r2"))
+            assert await work.sessions.latest_room_session(RoomId("r3")) is None
+    finally:
+        await database.dispose()
+    assert r1 is not None and r2 is not None
+    assert (r1.user_id, r1.created_at, r1.updated_at) == ("u1", _at(9), _at(11))
+    assert [t.session_id for t in turns.values() if t] == [r1.id, r1.id, r2.id]
+    _execute(database_url,
+             ("INSERT INTO direct_sessions (id, user_id, agent, title, created_at, updated_at) "
+              "VALUES ('d1', 'u1', '{}', 'Chat', :at, :at)", {"at": _at(12)}),
+             ("INSERT INTO turns (id, user_id, direct_session_id, mode, status, message, roster, "
+              "selected, created_at) VALUES ('t4', 'u1', 'd1', 'direct', 'completed', 'hi', "
+              "'[]', '[]', :at)", {"at": _at(12)}))
+    await anyio.to_thread.run_sync(migrate.downgrade, database_url, "0001")
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as connection:
+            kept = connection.scalars(text("SELECT id FROM turns ORDER BY id")).all()
+    finally:
+        engine.dispose()
+    assert kept == ["t1", "t2", "t3"]

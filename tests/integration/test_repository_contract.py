@@ -1,25 +1,25 @@
 """The repository and unit-of-work contract, run on the fake, SQLite and PostgreSQL.
 
 The same tests against every implementation: if the fake and the real adapter disagree,
-one of them is wrong, and the core's unit tests (which run on the fake) would lie.
+one of them is wrong, and the core's unit tests (which run on the fake) would lie. The
+``uow`` fixture (in ``conftest.py``) runs each test once per implementation; the
+conversation repositories' contract is in ``test_conversation_contract.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from pantheon_core.actor import Role
-from pantheon_core.domain.agents import Agent, ModelAlias, ToolPermissions
+from pantheon_core.domain.agents import ToolPermissions
 from pantheon_core.domain.credentials import ApiToken, AuthSession, MagicLink
 from pantheon_core.domain.modes import RoomMode
-from pantheon_core.domain.rooms import Room
-from pantheon_core.domain.turns import AgentSnapshot, Turn, TurnStatus
-from pantheon_core.domain.users import User, UserStatus
+from pantheon_core.domain.turns import AgentSnapshot, TurnStatus
+from pantheon_core.domain.users import UserStatus
 from pantheon_core.errors import Conflict
 from pantheon_core.ids import (
     AgentId,
@@ -31,62 +31,15 @@ from pantheon_core.ids import (
     UserId,
     new_id,
 )
-from pantheon_core.ports.unit_of_work import UnitOfWork
-from tests.fakes import FakeUnitOfWork, Store
-from tests.integration.sql_databases import migrated_database
-
-T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-Factory = Callable[[], UnitOfWork]
-
-
-@pytest.fixture(params=["fake", "sqlite", "postgres"])
-async def uow(request: pytest.FixtureRequest) -> AsyncIterator[Factory]:
-    """A unit-of-work factory over an empty store or a freshly migrated database."""
-    if request.param == "fake":
-        store = Store()
-        yield lambda: FakeUnitOfWork(store)
-        return
-    url = request.getfixturevalue(f"{request.param}_url")
-    async with migrated_database(url) as database:
-        yield database.unit_of_work
-
-
-@pytest.fixture
-def is_fake(request: pytest.FixtureRequest) -> bool:
-    return bool(request.node.callspec.params.get("uow") == "fake")
-
-
-def a_user(email: str = "ada@example.com", at: datetime = T0) -> User:
-    return User(id=UserId(new_id()), email=email, created_at=at)
-
-
-def a_room(owner: User, name: str = "Research", at: datetime = T0) -> Room:
-    return Room(id=RoomId(new_id()), owner_id=owner.id, name=name, description="",
-                current_mode=RoomMode.ROUNDTABLE, pending_mode=None, created_at=at,
-                updated_at=at)
-
-
-def an_agent(room: Room, name: str, position: int, at: datetime = T0) -> Agent:
-    return Agent(id=AgentId(new_id()), room_id=room.id, name=name, model_alias=ModelAlias.QWEN,
-                 role_prompt=f"You are {name}.", tools=ToolPermissions(web_search=True),
-                 position=position, created_at=at, updated_at=at)
-
-
-def a_turn(room: Room, agents: list[Agent], at: datetime = T0) -> Turn:
-    roster = tuple(AgentSnapshot.of(a) for a in agents)
-    return Turn(id=TurnId(new_id()), room_id=room.id, user_id=room.owner_id,
-                mode=RoomMode.ROUNDTABLE, status=TurnStatus.RUNNING, message="Hello, @Ana",
-                roster=roster, selected=tuple(a.agent_id for a in roster), created_at=at)
-
-
-async def seed(uow: Factory, *users: User, rooms: tuple[Room, ...] = ()) -> None:
-    async with uow() as work:
-        for user in users:
-            await work.users.add(user)
-        for room in rooms:
-            await work.rooms.add(room)
-        await work.commit()
-
+from tests.integration.contract import (
+    T0,
+    Factory,
+    a_room,
+    a_turn,
+    a_user,
+    an_agent,
+    seed,
+)
 
 # --- units of work -------------------------------------------------------------------
 

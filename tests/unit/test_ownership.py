@@ -28,7 +28,12 @@ CALLS: dict[str, Call] = {
     "remove_agent": lambda app, b, room, agent: app.uc.remove_agent(b, room, agent),
     "reorder_agents": lambda app, b, room, agent: app.uc.reorder_agents(b, room, [agent]),
     "begin_turn": lambda app, b, room, agent: app.uc.begin_turn(b, room, "@Scout hi"),
-    "list_turns": lambda app, b, room, agent: app.uc.list_turns(b, room),
+    "list_timeline": lambda app, b, room, agent: app.uc.list_timeline(b, room_id=room),
+    "send_to_room": lambda app, b, room, agent: app.uc.send_to_room(b, room, "@Scout hi"),
+    "start_room_session": lambda app, b, room, agent: app.uc.start_room_session(b, room),
+    "list_room_sessions": lambda app, b, room, agent: app.uc.list_room_sessions(b, room),
+    "create_direct_session": lambda app, b, room, agent: app.uc.create_direct_session(
+        b, room_id=room, agent_ref=agent),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pantheon_core.domain.agents import ModelAlias, ToolPermissions
-from pantheon_core.domain.modes import RoomMode
+from pantheon_core.domain.modes import RoomMode, TurnMode
 from pantheon_core.domain.turns import AgentSnapshot, TurnStatus, tagged_agents
 from pantheon_core.errors import InvalidInput
 from pantheon_core.ids import AgentId
@@ -22,16 +22,16 @@ async def test_at_001_mode_switch_takes_effect_at_the_next_send_only(app: FakeAp
     assert (switched.current_mode, switched.pending_mode) == \
         (RoomMode.ROUNDTABLE, RoomMode.ORCHESTRATOR)
     # The running turn keeps its own mode (FR-ROOM-006).
-    assert (await app.uc.get_turn(alice, first.id)).mode is RoomMode.ROUNDTABLE
+    assert (await app.uc.get_turn(alice, first.id)).turn.mode is TurnMode.ROUNDTABLE
 
     second = await app.uc.begin_turn(alice, room.id, "Now decide")
-    assert second.mode is RoomMode.ORCHESTRATOR
+    assert second.mode is TurnMode.ORCHESTRATOR
     room_after = (await app.uc.get_room(alice, room.id)).room
     assert (room_after.current_mode, room_after.pending_mode) == (RoomMode.ORCHESTRATOR, None)
-    assert (await app.uc.get_turn(alice, first.id)).mode is RoomMode.ROUNDTABLE
+    assert (await app.uc.get_turn(alice, first.id)).turn.mode is TurnMode.ROUNDTABLE
 
     third = await app.uc.begin_turn(alice, room.id, "And again")
-    assert third.mode is RoomMode.ORCHESTRATOR
+    assert third.mode is TurnMode.ORCHESTRATOR
 
 
 async def test_at_001_several_switches_before_a_send_leave_the_last_one(app: FakeApp) -> None:
@@ -40,7 +40,7 @@ async def test_at_001_several_switches_before_a_send_leave_the_last_one(app: Fak
     for mode in ("orchestrator", "manual", "roundtable", "manual"):
         await app.uc.request_mode(alice, room.id, mode)
     turn = await app.uc.begin_turn(alice, room.id, "@scout go")
-    assert turn.mode is RoomMode.MANUAL
+    assert turn.mode is TurnMode.MANUAL
 
 
 async def test_at_002_roster_changes_reach_the_next_turn_not_a_started_one(app: FakeApp) -> None:
@@ -52,7 +52,7 @@ async def test_at_002_roster_changes_reach_the_next_turn_not_a_started_one(app: 
     await app.uc.remove_agent(alice, room.id, "Scout")
     await app.uc.edit_agent(alice, room.id, "Critic", model_alias="deepseek")
 
-    started = await app.uc.get_turn(alice, first.id)
+    started = (await app.uc.get_turn(alice, first.id)).turn
     assert [(a.name, a.model_alias.value) for a in started.roster] == \
         [("Scout", "qwen"), ("Critic", "qwen")]
     nxt = await app.uc.begin_turn(alice, room.id, "Plan it again")

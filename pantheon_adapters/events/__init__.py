@@ -1,0 +1,1 @@
+"""TurnEvents adapters: in-process (embedded default) and Redis (several API processes)."""

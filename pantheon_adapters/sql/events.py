@@ -1,0 +1,68 @@
+"""Turn events: the durable, gap-free sequence clients replay from (FR-RT-003)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.exc import IntegrityError
+
+from pantheon_adapters.sql.errors import is_unique_violation
+from pantheon_adapters.sql.tables import turn_events
+from pantheon_adapters.sql.tx import Tx
+from pantheon_core.domain.events import EventType, TurnEvent
+from pantheon_core.errors import Conflict
+from pantheon_core.ids import StepId, TurnId
+
+# Rows per INSERT: SQLite binds at most 32 766 parameters per statement (6 a row here).
+_BATCH = 1_000
+
+
+def _row(event: TurnEvent) -> dict[str, Any]:
+    return {"turn_id": event.turn_id, "seq": event.seq, "type": event.type.value,
+            "step_id": event.step_id, "ts": event.ts, "data": dict(event.data)}
+
+
+def _event(row: Row[Any]) -> TurnEvent:
+    return TurnEvent(type=EventType(row.type), seq=row.seq, turn_id=TurnId(row.turn_id),
+                     ts=row.ts, data=dict(row.data),
+                     step_id=None if row.step_id is None else StepId(row.step_id))
+
+
+class SqlEventRepository:
+    """``EventRepository`` over ``turn_events``, keyed by ``(turn_id, seq)``.
+
+    ``append`` writes a batch in one multi-row ``INSERT``. A ``(turn_id, seq)`` that is
+    already stored raises ``Conflict(code="duplicate_event")``, stores nothing of the
+    batch, and leaves the unit of work usable.
+    """
+
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    async def append(self, events: Sequence[TurnEvent]) -> None:
+        if not events:
+            return
+        try:
+            async with self._tx.savepoint():
+                for start in range(0, len(events), _BATCH):
+                    chunk = events[start:start + _BATCH]
+                    await self._tx.execute(turn_events.insert()
+                                           .values([_row(event) for event in chunk]))
+        except IntegrityError as exc:
+            if is_unique_violation(exc, "turn_id", "seq"):
+                first = events[0]
+                raise Conflict("These turn events are already stored.", code="duplicate_event",
+                               details={"turn_id": first.turn_id,
+                                        "seqs": [event.seq for event in events]}) from exc
+            raise
+
+    async def list_after(self, turn_id: TurnId, *, after: int,
+                         limit: int = 10_000) -> Sequence[TurnEvent]:
+        rows = await self._tx.rows(
+            select(turn_events)
+            .where(turn_events.c.turn_id == turn_id, turn_events.c.seq > after)
+            .order_by(turn_events.c.seq).limit(limit)
+        )
+        return [_event(row) for row in rows]

@@ -1,0 +1,79 @@
+"""LLM call events: one append-only row per call attempt (FR-BILL-001/002, AT-008)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, select
+
+from pantheon_adapters.sql.tables import llm_call_events
+from pantheon_adapters.sql.tx import Tx
+from pantheon_core.domain.usage import CallStatus, LlmCall
+from pantheon_core.ids import (
+    AgentId,
+    CallId,
+    DirectSessionId,
+    RoomId,
+    StepId,
+    TurnId,
+    UserId,
+)
+
+
+def _row(call: LlmCall) -> dict[str, Any]:
+    return {"id": call.id, "user_id": call.user_id, "room_id": call.room_id,
+            "direct_session_id": call.direct_session_id, "turn_id": call.turn_id,
+            "step_id": call.step_id, "agent_id": call.agent_id, "provider": call.provider,
+            "model": call.model, "model_alias": call.model_alias, "purpose": call.purpose,
+            "attempt": call.attempt, "prompt_tokens": call.prompt_tokens,
+            "completion_tokens": call.completion_tokens, "cached_tokens": call.cached_tokens,
+            "cached_tokens_reported": call.cached_tokens_reported,
+            "total_tokens": call.total_tokens, "provider_cost_usd": call.provider_cost_usd,
+            "credits_burned": call.credits_burned, "latency_ms": call.latency_ms,
+            "status": call.status.value, "error_code": call.error_code,
+            "pricing_version": call.pricing_version, "request_id": call.request_id,
+            "generation_id": call.generation_id, "created_at": call.created_at}
+
+
+def _call(row: Row[Any]) -> LlmCall:
+    return LlmCall(
+        id=CallId(row.id), user_id=UserId(row.user_id),
+        room_id=None if row.room_id is None else RoomId(row.room_id),
+        direct_session_id=(None if row.direct_session_id is None
+                           else DirectSessionId(row.direct_session_id)),
+        turn_id=TurnId(row.turn_id), step_id=StepId(row.step_id),
+        agent_id=None if row.agent_id is None else AgentId(row.agent_id),
+        provider=row.provider, model=row.model, prompt_tokens=row.prompt_tokens,
+        completion_tokens=row.completion_tokens, cached_tokens=row.cached_tokens,
+        total_tokens=row.total_tokens, provider_cost_usd=Decimal(row.provider_cost_usd),
+        credits_burned=Decimal(row.credits_burned), latency_ms=row.latency_ms,
+        status=CallStatus(row.status), pricing_version=row.pricing_version,
+        request_id=row.request_id, created_at=row.created_at, purpose=row.purpose,
+        attempt=row.attempt, model_alias=row.model_alias,
+        cached_tokens_reported=bool(row.cached_tokens_reported),
+        generation_id=row.generation_id, error_code=row.error_code,
+    )
+
+
+class SqlUsageRepository:
+    """``UsageRepository`` over ``llm_call_events``: append-only, so no update or delete.
+
+    Rows carry their ids without foreign keys, so they outlive purged rooms and turns.
+    ``list_for_turn`` is by creation time, then attempt, then id.
+    """
+
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+
+    async def add(self, call: LlmCall) -> None:
+        await self._tx.execute(llm_call_events.insert().values(_row(call)))
+
+    async def list_for_turn(self, turn_id: TurnId) -> Sequence[LlmCall]:
+        rows = await self._tx.rows(
+            select(llm_call_events).where(llm_call_events.c.turn_id == turn_id)
+            .order_by(llm_call_events.c.created_at, llm_call_events.c.attempt,
+                      llm_call_events.c.id)
+        )
+        return [_call(row) for row in rows]

@@ -1,0 +1,103 @@
+"""The turn's event log: numbers events, publishes them live, persists them in batches.
+
+Events reach live subscribers at once (``TurnEvents``) and the database every
+``flush_interval_s`` (a heartbeat of the turn, too). A step's outcome, its usage
+records and the events up to its ``step_completed`` are written in ONE transaction,
+so usage rows and outcomes never disagree (FR-BILL-001).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import anyio
+
+from pantheon_core.domain.events import EventType, TurnEvent
+from pantheon_core.domain.steps import Step
+from pantheon_core.domain.turns import Turn
+from pantheon_core.domain.usage import LlmCall
+from pantheon_core.errors import Unavailable
+from pantheon_core.ports.clock import Clock
+from pantheon_core.ports.turn_events import TurnEvents
+from pantheon_core.ports.unit_of_work import UnitOfWorkFactory
+
+log = logging.getLogger("pantheon.engine")
+
+
+class TurnRecorder:
+    def __init__(self, turn: Turn, *, uow: UnitOfWorkFactory, events: TurnEvents,
+                 clock: Clock) -> None:
+        self.turn = turn
+        self._uow = uow
+        self._events = events
+        self._clock = clock
+        self._seq = turn.last_seq
+        self._pending: list[TurnEvent] = []
+        self._new_steps: dict[str, Step] = {}
+        self._lock = anyio.Lock()
+        self.cancel_seen = False
+
+    @property
+    def seq(self) -> int:
+        return self._seq
+
+    @property
+    def has_pending(self) -> bool:
+        return bool(self._pending or self._new_steps)
+
+    async def emit(self, kind: EventType, data: Mapping[str, Any], *,
+                   step_id: str | None = None) -> TurnEvent:
+        self._seq += 1
+        event = TurnEvent(type=kind, seq=self._seq, turn_id=self.turn.id, ts=self._clock.now(),
+                          data=dict(data), step_id=step_id)  # type: ignore[arg-type]
+        self._pending.append(event)
+        try:
+            await self._events.publish(event)
+        except Unavailable:
+            # Live fan-out is the fast path; subscribers catch up from the durable log.
+            log.warning("turn %s: live publish of seq %s failed", self.turn.id, event.seq)
+        return event
+
+    async def step_started(self, step: Step, data: Mapping[str, Any]) -> None:
+        self._new_steps[step.id] = step
+        await self.emit(EventType.STEP_STARTED, data, step_id=step.id)
+
+    async def step_finished(self, step: Step, data: Mapping[str, Any],
+                            calls: Sequence[LlmCall]) -> None:
+        await self.emit(EventType.STEP_COMPLETED, data, step_id=step.id)
+        await self.flush(finished_step=step, calls=calls)
+
+    async def flush(self, *, finished_step: Step | None = None, calls: Sequence[LlmCall] = (),
+                    finished_turn: Turn | None = None) -> None:
+        """Persist what is pending; also the heartbeat, and notice a cancel request."""
+        async with self._lock:
+            events, self._pending = self._pending, []
+            new_steps, self._new_steps = list(self._new_steps.values()), {}
+            now = self._clock.now()
+            async with self._uow() as uow:
+                for step in new_steps:
+                    await uow.steps.add(step)
+                if finished_step is not None:
+                    await uow.steps.update(finished_step)
+                for call in calls:
+                    await uow.usage.add(call)
+                if events:
+                    await uow.events.append(events)
+                if finished_turn is not None:
+                    self.turn = replace(finished_turn, last_seq=self._seq, heartbeat_at=now)
+                    await uow.turns.update(self.turn)
+                else:
+                    stored = await uow.turns.touch(self.turn.id, last_seq=self._seq,
+                                                   heartbeat_at=now)
+                    if stored is not None and stored.cancel_requested_at is not None:
+                        self.cancel_seen = True
+                await uow.commit()
+        if await self._events.cancel_requested(self.turn.id):
+            self.cancel_seen = True
+
+    def stamp(self) -> datetime:
+        return self._clock.now()

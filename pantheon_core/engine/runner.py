@@ -1,0 +1,197 @@
+"""Running a turn from start to its one terminal event.
+
+The loop walks the turn graph (``graph.py``); a ticker beside it flushes events to
+the database, keeps the heartbeat fresh and notices cancel requests. Whatever
+happens — provider faults, cancellation, a bug — the turn ends ``completed``,
+``partial``, ``failed`` or ``cancelled`` with a terminal event: never a hang.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+
+from pantheon_core.domain.events import EventType
+from pantheon_core.domain.manager import MANAGER_MODEL_KEY, manager_alias
+from pantheon_core.domain.modes import TurnMode
+from pantheon_core.domain.sessions import Memory
+from pantheon_core.domain.steps import Step, StepKind, StepStatus
+from pantheon_core.domain.turns import Turn, TurnStatus
+from pantheon_core.engine import prompts
+from pantheon_core.engine.calls import ModelCaller
+from pantheon_core.engine.context import PastTurn, truncate_to
+from pantheon_core.engine.graph import Node, initial_nodes
+from pantheon_core.engine.memory import MemoryKeeper, load_history
+from pantheon_core.engine.recorder import TurnRecorder
+from pantheon_core.engine.steps import OpenStep, StepRunner, total_credits
+from pantheon_core.ids import TurnId
+from pantheon_core.ports.chat_model import ChatMessage
+from pantheon_core.ports.unit_of_work import UnitOfWork
+from pantheon_core.usecases.deps import Deps
+
+log = logging.getLogger("pantheon.engine")
+SUMMARY_MAX_TOKENS = 500
+
+
+@dataclass
+class _Prepared:
+    runner: StepRunner
+    memory: MemoryKeeper
+
+
+class TurnRunner:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def run(self, turn_id: TurnId) -> None:
+        prepared = await self._prepare(turn_id)
+        if prepared is None:
+            return
+        runner, recorder = prepared.runner, prepared.runner.recorder
+        await recorder.emit(EventType.TURN_STARTED, _started(runner.turn))
+        failure: BaseException | None = None
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._tick, recorder, group.cancel_scope)
+            try:
+                await self._walk(runner, prepared.memory)
+            except Exception as exc:  # a bug must end the turn with turn_failed, not hang it
+                log.exception("turn %s crashed", turn_id)
+                failure = exc
+            group.cancel_scope.cancel()
+        with anyio.CancelScope(shield=True):
+            await self._finish(prepared, cancelled=recorder.cancel_seen and failure is None,
+                               failure=failure)
+
+    async def _prepare(self, turn_id: TurnId) -> _Prepared | None:
+        async with self.deps.uow() as uow:
+            turn = await uow.turns.get(turn_id)
+            if turn is None or turn.is_finished:
+                return None
+            pricing = await uow.pricing.current()
+            manager = manager_alias(await uow.settings.get(MANAGER_MODEL_KEY))
+            stored = await _memory_of(uow, turn)
+            history = await load_history(uow, turn, stored)
+        recorder = TurnRecorder(turn, uow=self.deps.uow, events=self.deps.events,
+                                clock=self.deps.clock)
+        runner = StepRunner(turn=turn, pricing=pricing, manager_alias=manager,
+                            recorder=recorder, policy=self.deps.engine,
+                            caller=ModelCaller(self.deps.chat, self.deps.clock, self.deps.engine),
+                            provider=self.deps.chat.provider)
+        summary_alias = turn.roster[0].model_alias if turn.mode is TurnMode.DIRECT else manager
+
+        async def summarize(previous: str, older: Sequence[PastTurn], step: OpenStep) -> str | None:
+            text = "\n\n".join(f"{'User' if m.role == 'user' else 'Agents'}: {m.content}"
+                               for t in older for m in t.as_messages())
+            body = (f"Earlier summary:\n{previous}\n\n" if previous else "") + \
+                f"Conversation to fold in:\n{text}"
+            messages = [ChatMessage("system", prompts.SUMMARY_SYSTEM),
+                        ChatMessage("user", truncate_to(body, runner.budget(summary_alias)))]
+            result = await runner.call(step, messages, purpose="summary", alias=summary_alias,
+                                       stream=False, max_tokens=SUMMARY_MAX_TOKENS)
+            return result.text.strip() if result.ok and result.text.strip() else None
+
+        keeper = MemoryKeeper(stored, history, self.deps.engine.memory_budget_tokens, summarize)
+        return _Prepared(runner, keeper)
+
+    async def _walk(self, runner: StepRunner, memory: MemoryKeeper) -> None:
+        queue: deque[Node] = deque(initial_nodes(runner.turn))
+        while queue:
+            queue.extend(await queue.popleft().run(runner, memory))
+
+    async def _tick(self, recorder: TurnRecorder, scope: anyio.CancelScope) -> None:
+        policy, clock = self.deps.engine, self.deps.clock
+        last_beat = clock.now()
+        while True:
+            await anyio.sleep(policy.flush_interval_s)
+            if recorder.has_pending or (clock.now() - last_beat).total_seconds() \
+                    >= policy.heartbeat_interval_s:
+                await recorder.flush()
+                last_beat = clock.now()
+            elif await self.deps.events.cancel_requested(recorder.turn.id):
+                recorder.cancel_seen = True
+            if recorder.cancel_seen:
+                scope.cancel()
+                return
+
+    async def _finish(self, prepared: _Prepared, *, cancelled: bool,
+                      failure: BaseException | None) -> None:
+        runner, recorder = prepared.runner, prepared.runner.recorder
+        if runner.current is not None:
+            code, message = (("cancelled", "The turn was cancelled.") if cancelled else
+                             ("internal_error", "The step stopped unexpectedly."))
+            await runner.close(runner.current, content="", error=(code, message))
+        status, error = outcome(runner.finished, cancelled=cancelled, failure=failure)
+        credits = total_credits(runner.finished)
+        failed = [s.id for s in runner.finished if s.status is StepStatus.FAILED]
+        data: dict[str, Any] = {"status": status.value, "credits": str(credits),
+                                "failed_steps": failed,
+                                "steps": {"ok": sum(s.status is StepStatus.OK
+                                                    for s in runner.finished),
+                                          "failed": len(failed)}}
+        if error is None:
+            await recorder.emit(EventType.TURN_COMPLETED, data)
+        else:
+            await recorder.emit(EventType.TURN_FAILED,
+                                {**data, "error": {"code": error[0], "message": error[1]}})
+        turn = recorder.turn.finished(status, recorder.stamp(), credits=credits,
+                                      last_seq=recorder.seq,
+                                      error_code=error[0] if error else None,
+                                      error_message=error[1] if error else None)
+        await recorder.flush(finished_turn=turn)
+        if prepared.memory.updated is not None:
+            await self._store_memory(turn, prepared.memory.updated)
+
+    async def _store_memory(self, turn: Turn, memory: Memory) -> None:
+        now = self.deps.clock.now()
+        async with self.deps.uow() as uow:
+            if turn.session_id is not None:
+                session = await uow.sessions.get_room_session(turn.session_id)
+                if session is not None:
+                    await uow.sessions.update_room_session(session.with_memory(memory, now))
+            elif turn.direct_session_id is not None:
+                direct = await uow.sessions.get_direct_session(turn.direct_session_id)
+                if direct is not None:
+                    await uow.sessions.update_direct_session(direct.with_memory(memory, now))
+            await uow.commit()
+
+
+def outcome(steps: Sequence[Step], *, cancelled: bool,
+            failure: BaseException | None) -> tuple[TurnStatus, tuple[str, str] | None]:
+    """How a turn ended, from its steps (answers are every step but the plan)."""
+    if cancelled:
+        return TurnStatus.CANCELLED, ("cancelled", "The turn was cancelled.")
+    if failure is not None:
+        return TurnStatus.FAILED, ("internal_error", "The turn stopped on an internal error.")
+    answers = [s for s in steps if s.kind is not StepKind.PLAN]
+    failed = [s for s in steps if s.status is StepStatus.FAILED]
+    if not any(s.status is StepStatus.OK for s in answers):
+        first = failed[0] if failed else None
+        code = first.error_code if first and first.error_code else "no_answer"
+        reasons = "; ".join(f"{s.agent_name}: {s.error_message}" for s in failed) or \
+            "no step produced an answer"
+        return TurnStatus.FAILED, (code, f"Every step failed ({reasons}).")
+    return (TurnStatus.PARTIAL if failed else TurnStatus.COMPLETED), None
+
+
+def _started(turn: Turn) -> dict[str, Any]:
+    return {"mode": turn.mode.value, "room_id": turn.room_id, "session_id": turn.session_id,
+            "direct_session_id": turn.direct_session_id, "message": turn.message,
+            "roster": [{"agent_id": a.agent_id, "name": a.name,
+                        "model_alias": a.model_alias.value, "tools": a.tools.as_dict()}
+                       for a in turn.roster],
+            "selected": list(turn.selected)}
+
+
+async def _memory_of(uow: UnitOfWork, turn: Turn) -> Memory:
+    if turn.session_id is not None:
+        session = await uow.sessions.get_room_session(turn.session_id)
+        return session.memory if session is not None else Memory()
+    if turn.direct_session_id is not None:
+        direct = await uow.sessions.get_direct_session(turn.direct_session_id)
+        return direct.memory if direct is not None else Memory()
+    return Memory()

@@ -1,0 +1,125 @@
+"""Running one step: open it, make its LLM call(s), close it with its outcome and usage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from pantheon_core.domain.agents import ModelAlias
+from pantheon_core.domain.events import EventType
+from pantheon_core.domain.pricing import PricingVersion
+from pantheon_core.domain.steps import Step, StepKind, StepStatus, StepUsage
+from pantheon_core.domain.turns import Turn
+from pantheon_core.domain.usage import LlmCall
+from pantheon_core.engine.calls import CallResult, CallScope, ModelCaller
+from pantheon_core.engine.context import Answer
+from pantheon_core.engine.recorder import TurnRecorder
+from pantheon_core.ids import AgentId, StepId, new_id
+from pantheon_core.ports.chat_model import ChatMessage, ChatRequest, Purpose
+from pantheon_core.usecases.deps import EnginePolicy
+
+
+@dataclass
+class OpenStep:
+    step: Step
+    calls: list[LlmCall] = field(default_factory=list)
+
+
+@dataclass
+class StepRunner:
+    """What every node needs to run steps of one turn."""
+
+    turn: Turn
+    pricing: PricingVersion
+    manager_alias: ModelAlias
+    recorder: TurnRecorder
+    caller: ModelCaller
+    policy: EnginePolicy
+    provider: str
+    finished: list[Step] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
+    current: OpenStep | None = None
+
+    async def open(self, kind: StepKind, *, alias: ModelAlias, agent_id: AgentId | None,
+                   agent_name: str, instruction: str | None = None,
+                   data: dict[str, Any] | None = None) -> OpenStep:
+        price = self.pricing.price_of(alias)
+        step = Step(id=StepId(new_id()), turn_id=self.turn.id, index=len(self.finished),
+                    kind=kind, agent_id=agent_id, agent_name=agent_name, model_alias=alias,
+                    model=self.policy.model_for(alias.value, price.provider_model_id),
+                    provider=self.provider,
+                    status=StepStatus.RUNNING, started_at=self.recorder.stamp(),
+                    instruction=instruction, data=data or {})
+        self.current = OpenStep(step)
+        await self.recorder.step_started(step, {
+            "step_id": step.id, "index": step.index, "kind": kind.value,
+            "agent_id": agent_id, "agent_name": agent_name, "model_alias": alias.value,
+            "model": step.model, "provider": self.provider, "instruction": instruction,
+            "mode": self.turn.mode.value,
+        })
+        return self.current
+
+    async def call(self, open_step: OpenStep, messages: Sequence[ChatMessage], *,
+                   purpose: Purpose, alias: ModelAlias | None = None, stream: bool = True,
+                   json_output: bool = False, max_tokens: int | None = None) -> CallResult:
+        step = open_step.step
+        price = self.pricing.price_of(alias or step.model_alias)
+        model = self.policy.model_for(price.alias.value, price.provider_model_id)
+        request = ChatRequest(model=model, messages=tuple(messages),
+                              purpose=purpose, json_output=json_output,
+                              max_tokens=max_tokens or self.policy.max_output_tokens,
+                              user_ref=self.turn.user_id)
+        scope = CallScope(user_id=self.turn.user_id, turn_id=self.turn.id, step_id=step.id,
+                          agent_id=step.agent_id, room_id=self.turn.room_id,
+                          direct_session_id=self.turn.direct_session_id)
+
+        async def on_delta(text: str) -> None:
+            await self.recorder.emit(EventType.STEP_DELTA, {"text": text}, step_id=step.id)
+
+        return await self.caller.call(request, scope=scope, price=price, pricing=self.pricing,
+                                      sink=open_step.calls, on_delta=on_delta if stream else None)
+
+    def budget(self, alias: ModelAlias) -> int:
+        window = min(self.pricing.price_of(alias).context_window, self.policy.max_context_tokens)
+        return max(window - self.policy.max_output_tokens, 512)
+
+    async def close(self, open_step: OpenStep, *, content: str, error: tuple[str, str] | None,
+                    data: dict[str, Any] | None = None, answer: bool = True) -> Step:
+        usage = _usage(open_step.calls)
+        now = self.recorder.stamp()
+        step = open_step.step
+        if error is None:
+            step = step.completed(now, content=content, usage=usage, data=data)
+            if answer and content:
+                self.answers.append(Answer(step.agent_name, content))
+        else:
+            step = step.failed(now, content=content, usage=usage, code=error[0],
+                               message=error[1], data=data)
+        self.finished.append(step)
+        self.current = None
+        await self.recorder.step_finished(step, completed_data(step), open_step.calls)
+        return step
+
+
+def completed_data(step: Step) -> dict[str, Any]:
+    error = None if step.error_code is None else {"code": step.error_code,
+                                                  "message": step.error_message}
+    return {"status": step.status.value, "content": step.content, "usage": step.usage.to_dict(),
+            "credits": str(step.usage.credits), "error": error, "tool_calls": [],
+            "data": dict(step.data)}
+
+
+def _usage(calls: Sequence[LlmCall]) -> StepUsage:
+    usage = StepUsage()
+    for call in calls:
+        usage = usage.plus(prompt_tokens=call.prompt_tokens,
+                           completion_tokens=call.completion_tokens,
+                           cached_tokens=call.cached_tokens, credits=call.credits_burned,
+                           cost_usd=call.provider_cost_usd)
+    return usage
+
+
+def total_credits(steps: Sequence[Step]) -> Decimal:
+    return sum((s.usage.credits for s in steps), Decimal(0))

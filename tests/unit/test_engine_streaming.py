@@ -1,0 +1,95 @@
+"""Replay, snapshots, cancellation and orphan sweeps (FR-RT-004)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from pantheon_core.domain.events import fold
+from pantheon_core.errors import Conflict
+from tests.fake_chat import Reply
+from tests.fakes import FakeApp
+from tests.unit.engine_helpers import all_events, kinds, room_of, run_turn
+
+
+async def test_resuming_from_any_seq_gives_exactly_the_missed_events(app: FakeApp) -> None:
+    actor, room = await room_of(app, "Scout", "Critic")
+    view = await run_turn(app, actor, room.id, "Go")
+    full = await all_events(app, actor, view.turn.id)
+    for after in range(len(full)):
+        tail = await all_events(app, actor, view.turn.id, after=after)
+        assert tail == full[after:]
+        assert fold(view.turn.id, full[:after] + tail).to_dict() == view.timeline.to_dict()
+
+
+async def test_a_live_subscriber_and_a_late_one_see_the_same_sequence(app: FakeApp) -> None:
+    actor, room = await room_of(app, "Scout", "Critic")
+    app.chat.queue("worker", Reply("a b c d e f", chunk_delay_s=0.01),
+                   Reply("g h i j", chunk_delay_s=0.01))
+    turn = await app.uc.send_to_room(actor, room.id, "Go")
+    live = await all_events(app, actor, turn.id)
+    await app.settle()
+    late = await all_events(app, actor, turn.id)
+    assert live == late
+    snapshot = await app.uc.get_turn(actor, turn.id)
+    assert snapshot.timeline.last_seq == live[-1].seq
+    assert [s["content"] for s in snapshot.timeline.to_dict()["steps"]] == [
+        "a b c d e f", "g h i j"]
+
+
+async def test_the_snapshot_of_a_running_turn_has_content_so_far(app: FakeApp) -> None:
+    actor, room = await room_of(app, "Scout")
+    app.chat.queue("worker", Reply("one two three four five six", chunk_delay_s=0.05))
+    turn = await app.uc.send_to_room(actor, room.id, "Go")
+    stream = await app.uc.stream_turn_events(actor, turn.id)
+    async for event in stream:
+        if event.type.value == "step_delta" and "three" in event.data["text"]:
+            break
+    snapshot = await app.uc.get_turn(actor, turn.id)
+    step = snapshot.timeline.to_dict()["steps"][0]
+    assert snapshot.timeline.status == "running" and step["status"] == "running"
+    assert step["content"].startswith("one two three")
+    await app.settle()
+
+
+async def test_cancel_stops_a_running_turn_and_keeps_finished_steps(app: FakeApp) -> None:
+    actor, room = await room_of(app, "Scout", "Critic")
+    app.chat.queue("worker", Reply("done"), Reply("slow " * 50, chunk_delay_s=0.05))
+    turn = await app.uc.send_to_room(actor, room.id, "Go")
+    stream = await app.uc.stream_turn_events(actor, turn.id)
+    events = []
+    async for event in stream:
+        events.append(event)
+        if event.type.value == "step_delta" and len(events) > 6:
+            await app.uc.cancel_turn(actor, turn.id)
+    await app.settle()
+    view = await app.uc.get_turn(actor, turn.id)
+    assert view.turn.status.value == "cancelled"
+    assert events[-1].type.value == "turn_failed"
+    assert events[-1].data["error"]["code"] == "cancelled"
+    steps = view.timeline.to_dict()["steps"]
+    assert [s["status"] for s in steps] == ["ok", "failed"]
+    assert steps[1]["error"]["code"] == "cancelled"
+    assert sorted(r.status.value for r in app.store.calls) == ["cancelled", "ok"]
+
+
+async def test_cancelling_a_finished_turn_is_a_conflict(app: FakeApp) -> None:
+    actor, room = await room_of(app, "Scout")
+    view = await run_turn(app, actor, room.id, "Go")
+    with pytest.raises(Conflict) as err:
+        await app.uc.cancel_turn(actor, view.turn.id)
+    assert err.value.code == "turn_not_running"
+
+
+async def test_orphaned_running_turns_are_failed_as_interrupted(app: FakeApp) -> None:
+    actor, room = await room_of(app, "Scout")
+    turn = await app.uc.begin_turn(actor, room.id, "Go")  # started, never run: an orphan
+    assert await app.uc.sweep_interrupted_turns() == 0  # its heartbeat is fresh
+    app.clock.advance(minutes=5)
+    assert await app.uc.sweep_interrupted_turns() == 1
+    view = await app.uc.get_turn(actor, turn.id)
+    assert view.turn.status.value == "failed" and view.turn.error_code == "interrupted"
+    events = await all_events(app, actor, turn.id)
+    assert kinds(events) == ["turn_failed"]
+    assert await app.uc.sweep_interrupted_turns(stale_after=timedelta(seconds=1)) == 0
