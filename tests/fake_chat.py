@@ -61,6 +61,9 @@ class FakeChatModel:
         self.requests: list[ChatRequest] = []
         self.active = 0
 
+    def model_label(self, model: str) -> str:
+        return model
+
     def queue(self, purpose: str, *replies: Script) -> None:
         """Replies for the next calls of ``purpose`` ("*" for any), in order."""
         self.scripts[purpose].extend(replies)

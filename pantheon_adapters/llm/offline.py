@@ -70,6 +70,9 @@ class OfflineChatModel:
     def provider(self) -> str:
         return PROVIDER
 
+    def model_label(self, model: str) -> str:
+        return f"offline/{model}"
+
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         text = _WRITERS.get(request.purpose, worker_answer)(request.messages)
         pieces = [text] if request.purpose == "plan" else _PIECE.findall(text)

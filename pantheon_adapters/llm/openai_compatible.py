@@ -72,6 +72,9 @@ class OpenAICompatibleChatModel:
     def provider(self) -> str:
         return self._provider
 
+    def model_label(self, model: str) -> str:
+        return model
+
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()

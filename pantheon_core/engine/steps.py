@@ -48,7 +48,8 @@ class StepRunner:
         price = self.pricing.price_of(alias)
         step = Step(id=StepId(new_id()), turn_id=self.turn.id, index=len(self.finished),
                     kind=kind, agent_id=agent_id, agent_name=agent_name, model_alias=alias,
-                    model=self.policy.model_for(alias.value, price.provider_model_id),
+                    model=self.caller.chat.model_label(
+                        self.policy.model_for(alias.value, price.provider_model_id)),
                     provider=self.provider,
                     status=StepStatus.RUNNING, started_at=self.recorder.stamp(),
                     instruction=instruction, data=data or {})
@@ -106,7 +107,8 @@ class StepRunner:
 def completed_data(step: Step) -> dict[str, Any]:
     error = None if step.error_code is None else {"code": step.error_code,
                                                   "message": step.error_message}
-    return {"status": step.status.value, "content": step.content, "usage": step.usage.to_dict(),
+    return {"status": step.status.value, "content": step.content, "model": step.model,
+            "usage": step.usage.to_dict(),
             "credits": str(step.usage.credits), "error": error, "tool_calls": [],
             "data": dict(step.data)}
 

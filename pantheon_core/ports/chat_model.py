@@ -116,5 +116,9 @@ class ChatModel(Protocol):
     @property
     def provider(self) -> str: ...
 
+    def model_label(self, model: str) -> str:
+        """How a step names the model it ran on (the offline provider says so here)."""
+        ...
+
     def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]: ...
 

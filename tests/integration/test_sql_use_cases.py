@@ -12,15 +12,18 @@ from dataclasses import dataclass
 
 import pytest
 
+from pantheon_adapters.events.memory import InProcessTurnEvents
 from pantheon_adapters.sql.database import Database
+from pantheon_adapters.tasks.inprocess import InProcessTasks
 from pantheon_core.actor import Actor
-from pantheon_core.domain.modes import RoomMode
+from pantheon_core.domain.modes import RoomMode, TurnMode
 from pantheon_core.domain.rooms import Room
 from pantheon_core.errors import Conflict, InvalidInput, Unauthenticated
 from pantheon_core.ids import RoomId
 from pantheon_core.usecases.catalog import UseCases
 from pantheon_core.usecases.deps import Deps
-from tests.fakes import AllowAllLimiter, FakeClock, FakeMailer
+from tests.fake_chat import FakeChatModel, Reply
+from tests.fakes import FAST_ENGINE, AllowAllLimiter, FakeClock, FakeMailer
 from tests.integration.sql_databases import migrated_database
 
 
@@ -29,16 +32,20 @@ class SqlApp:
     database: Database
     clock: FakeClock
     mailer: FakeMailer
+    chat: FakeChatModel
+    tasks: InProcessTasks
     uc: UseCases
 
 
 @pytest.fixture
 async def sql_app(database_url: str) -> AsyncIterator[SqlApp]:
     async with migrated_database(database_url) as database:
-        clock, mailer = FakeClock(), FakeMailer()
+        clock, mailer, chat, tasks = FakeClock(), FakeMailer(), FakeChatModel(), InProcessTasks()
         deps = Deps(uow=database.unit_of_work, clock=clock, mailer=mailer,
-                    limiter=AllowAllLimiter())
-        yield SqlApp(database, clock, mailer, UseCases.build(deps))
+                    limiter=AllowAllLimiter(), chat=chat, events=InProcessTurnEvents(),
+                    tasks=tasks, engine=FAST_ENGINE)
+        yield SqlApp(database, clock, mailer, chat, tasks, UseCases.build(deps))
+        await tasks.aclose()
 
 
 async def room_with_agents(app: SqlApp, actor: Actor, *names: str) -> Room:
@@ -72,11 +79,11 @@ async def test_rooms_agents_modes_and_turns(sql_app: SqlApp) -> None:
     detail = await uc.get_room(ada, room.id)
     assert (detail.room.current_mode, detail.room.pending_mode) == (RoomMode.MANUAL, None)
     bo = next(a for a in detail.agents if a.name == "Bo")
-    assert turn.mode is RoomMode.MANUAL and turn.selected == (bo.id,)
-    assert await uc.get_turn(ada, turn.id) == turn
+    assert turn.mode is TurnMode.MANUAL and turn.selected == (bo.id,)
+    assert (await uc.get_turn(ada, turn.id)).turn == turn
     assert [a.name for a in turn.roster] == ["Bo", "ana"]
     assert turn.roster[0].tools.web_search and turn.roster[0].role_prompt == "Be brief."
-    assert await uc.list_turns(ada, room.id) == [turn]
+    assert [e.turn for e in (await uc.list_timeline(ada, room_id=room.id)).entries] == [turn]
 
 
 async def test_rooms_delete_restore_and_belong_to_their_owner(sql_app: SqlApp) -> None:
@@ -131,10 +138,10 @@ async def test_concurrent_sends_queue_on_the_room_and_consume_the_pending_mode_o
     turns = await asyncio.gather(*(uc.begin_turn(ada, room.id, f"Question {i}")
                                    for i in range(4)))
 
-    assert [t.mode for t in turns] == [RoomMode.ORCHESTRATOR] * 4
+    assert [t.mode for t in turns] == [TurnMode.ORCHESTRATOR] * 4
     after = (await uc.get_room(ada, room.id)).room
     assert (after.current_mode, after.pending_mode) == (RoomMode.ORCHESTRATOR, None)
-    assert len(await uc.list_turns(ada, room.id)) == 4
+    assert len((await uc.list_timeline(ada, room_id=room.id)).entries) == 4
 
 
 async def test_a_locking_read_waits_for_the_unit_holding_the_room(sql_app: SqlApp) -> None:
@@ -178,3 +185,28 @@ async def test_an_api_token_used_concurrently_authenticates_every_caller(
                                     for _ in range(4)))
 
     assert {a.user_id for a in actors} == {ada.user_id}
+
+
+async def test_a_turn_runs_end_to_end_on_the_database(sql_app: SqlApp) -> None:
+    """Events, steps, usage rows and the turn outcome all land in the real database."""
+    uc = sql_app.uc
+    ada = await uc.act_as(Actor.operator(), "ada@example.com")
+    room = await room_with_agents(sql_app, ada, "Ana", "Bo")
+    sql_app.chat.queue("worker", Reply("first answer", chunk_delay_s=0.01), Reply("second"))
+    turn = await uc.send_to_room(ada, room.id, "Hello there")
+    stream = await uc.stream_turn_events(ada, turn.id)
+    live = [event async for event in stream]
+    await sql_app.tasks.wait_idle()
+    stored = [event async for event in await uc.stream_turn_events(ada, turn.id)]
+    assert stored == live
+    assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
+    view = await uc.get_turn(ada, turn.id)
+    assert view.turn.status.value == "completed"
+    assert [s["content"] for s in view.timeline.to_dict()["steps"]] == ["first answer", "second"]
+    page = await uc.list_timeline(ada, room_id=room.id)
+    (entry,) = page.entries
+    assert [s.status.value for s in entry.steps] == ["ok", "ok"]
+    async with sql_app.database.unit_of_work() as uow:
+        calls = await uow.usage.list_for_turn(turn.id)
+    assert len(calls) == 2 == len(sql_app.chat.requests)
+    assert sum(c.credits_burned for c in calls) == view.turn.credits
