@@ -449,13 +449,17 @@ FAST_ENGINE = EnginePolicy(backoff_base_s=0.001, backoff_max_s=0.002, retry_afte
 
 
 def fake_app(*, limiter: object | None = None, identity: object | None = None,
-             mailer: object | None = None, engine: EnginePolicy = FAST_ENGINE) -> FakeApp:
+             mailer: object | None = None, engine: EnginePolicy = FAST_ENGINE,
+             chat: object | None = None) -> FakeApp:
+    """Use cases on in-memory fakes; ``chat`` swaps the scripted model for another one
+    (e.g. the real OpenRouter adapter against a fake server)."""
     store, clock, fake_mailer = Store(), FakeClock(), FakeMailer()
-    chat, events, tasks = FakeChatModel(), InProcessTurnEvents(), InProcessTasks()
+    fake_chat, events, tasks = FakeChatModel(), InProcessTurnEvents(), InProcessTasks()
     deps = Deps(uow=lambda: FakeUnitOfWork(store), clock=clock,
                 mailer=mailer or fake_mailer,  # type: ignore[arg-type]
                 limiter=limiter or AllowAllLimiter(),  # type: ignore[arg-type]
-                chat=chat, events=events, tasks=tasks,
+                chat=chat or fake_chat,  # type: ignore[arg-type]
+                events=events, tasks=tasks,
                 identity=identity, auth=AuthPolicy(), engine=engine)  # type: ignore[arg-type]
-    return FakeApp(store=store, clock=clock, mailer=fake_mailer, chat=chat, events=events,
+    return FakeApp(store=store, clock=clock, mailer=fake_mailer, chat=fake_chat, events=events,
                    tasks=tasks, uc=UseCases.build(deps))
