@@ -59,7 +59,8 @@ async def test_at_008_a_429_then_success_is_two_rows_and_one_answer(
     assert view.turn.status.value == "completed"
     assert view.timeline.to_dict()["steps"][0]["content"] == "Hello world"
     sent = provider.requests[-1]
-    assert sent.headers["x-title"] == "Pantheon" and sent.headers["authorization"] == "Bearer sk-test"
+    assert sent.headers["x-title"] == "Pantheon"
+    assert sent.headers["authorization"] == "Bearer sk-test"
     assert sent.body["model"] == "qwen/qwen3-235b-a22b-2507" and sent.body["stream"] is True
 
 
