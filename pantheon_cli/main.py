@@ -8,7 +8,18 @@ from typing import Annotated
 
 import typer
 
-from pantheon_cli.commands import admin, agents, auth, db, rooms, server
+from pantheon_cli.commands import (
+    admin,
+    agents,
+    auth,
+    chat,
+    db,
+    direct,
+    models,
+    rooms,
+    server,
+    turns,
+)
 from pantheon_cli.runner import GlobalOptions
 
 app = typer.Typer(
@@ -20,12 +31,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.command("chat")(chat.chat)
 app.command("serve")(server.serve)
 app.command("worker")(server.worker)
 app.add_typer(db.app, name="db")
 app.add_typer(auth.app, name="auth")
 app.add_typer(rooms.app, name="rooms")
 app.add_typer(agents.app, name="agents")
+app.add_typer(direct.app, name="direct")
+app.add_typer(turns.app, name="turns")
+app.add_typer(models.app, name="models")
 app.add_typer(admin.app, name="admin")
 
 

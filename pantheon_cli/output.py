@@ -3,7 +3,8 @@
 Errors follow one shape. Without ``--json``: one red line ``error[code]: message`` on
 stderr, plus a dim line of details when there are any. With ``--json``: the API's error
 document ``{"error": {"code", "message", "details"}}`` on stdout, so whoever asked for
-JSON always gets one JSON document to parse; the exit code says it failed.
+JSON always gets one JSON document to parse; the exit code says it failed. A command
+that streams NDJSON (``json_lines``) prints its error document on one line too.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ _REDUNDANT_DETAILS = frozenset({"kind", "ref"})
 class Output:
     """One command's output channel, in table or JSON mode."""
 
-    def __init__(self, *, as_json: bool = False) -> None:
+    def __init__(self, *, as_json: bool = False, json_lines: bool = False) -> None:
         self.as_json = as_json
+        self.json_lines = json_lines
         self.console = Console(highlight=False)
         self.stderr = Console(stderr=True, highlight=False)
 
@@ -62,7 +64,7 @@ class Output:
     def fail(self, error: PantheonError, *, exit_code: int = EXIT_ERROR) -> NoReturn:
         """Report ``error`` in this output's mode and end the command with ``exit_code``."""
         if self.as_json:
-            print_json({"error": error.to_dict()})
+            print_json({"error": error.to_dict()}, compact=self.json_lines)
         else:
             self.stderr.print(Text(f"error[{error.code}]: {error.message}", style="bold red"),
                               soft_wrap=True)
@@ -76,8 +78,9 @@ class Output:
         self.fail(PantheonError(message, code=code), exit_code=EXIT_USAGE)
 
 
-def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+def print_json(data: Any, *, compact: bool = False) -> None:
+    """``data`` as indented JSON, or with ``compact`` as one line (an NDJSON record)."""
+    typer.echo(json.dumps(data, indent=None if compact else 2, ensure_ascii=False))
 
 
 def detail_line(details: Mapping[str, Any], *, already_said: str = "") -> str:

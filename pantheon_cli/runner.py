@@ -76,9 +76,10 @@ class Session:
 class Invocation:
     """One run of one command."""
 
-    def __init__(self, ctx: typer.Context, *, as_json: bool = False) -> None:
+    def __init__(self, ctx: typer.Context, *, as_json: bool = False,
+                 json_lines: bool = False) -> None:
         self.options = ctx.find_object(GlobalOptions) or GlobalOptions()
-        self.out = Output(as_json=as_json)
+        self.out = Output(as_json=as_json, json_lines=json_lines)
 
     def call(self, work: Callable[[Session], Awaitable[T]], *,
              identity: Identity = Identity.USER) -> T:

@@ -56,6 +56,9 @@ class InProcessTurnEvents:
             buffer = self._buffers.get(turn_id)
             if buffer is None:
                 return
+            # Taken before yielding: an event published while the consumer holds a
+            # yielded one must still wake the wait below, not be noticed only later.
+            changed = buffer.changed
             events = [e for e in buffer.events if e.seq > last]
             if events and events[0].seq != last + 1:
                 return  # the buffer no longer holds what comes next
@@ -64,7 +67,6 @@ class InProcessTurnEvents:
                 last = event.seq
                 if event.is_terminal:
                     return
-            changed = buffer.changed
             if wait_s <= 0:
                 return
             with anyio.move_on_after(wait_s) as waited:

@@ -1,4 +1,5 @@
-"""``pantheon rooms``: list, create, show, update, delete, restore, and set the mode."""
+"""``pantheon rooms``: list, create, show, update, delete, restore, set the mode; and a
+room's conversation sessions and timeline."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from typing import Annotated
 
 import typer
 
-from pantheon_cli.options import JsonFlag, RoomRef
+from pantheon_cli.options import Before, JsonFlag, Limit, RoomRef, before_time
 from pantheon_cli.runner import Invocation
+from pantheon_cli.views import conversations as conversation_views
 from pantheon_cli.views import rooms as views
+from pantheon_cli.views import turns as turn_views
 
 app = typer.Typer(help="Your rooms: create, inspect, rename, delete and restore; set the mode.",
                   no_args_is_help=True)
@@ -95,3 +98,42 @@ def restore_room(ctx: typer.Context, room: RoomRef, as_json: JsonFlag = False) -
     restored = run.in_room(room, lambda s, r: s.use_cases.restore_room(s.actor, r.id),
                            include_deleted=True)
     run.out.emit(views.room_data(restored), views.restored_message)
+
+
+@app.command("sessions")
+def list_sessions(ctx: typer.Context, room: RoomRef, as_json: JsonFlag = False) -> None:
+    """List a room's conversation sessions, newest first."""
+    run = Invocation(ctx, as_json=as_json)
+    sessions = run.in_room(room, lambda s, r: s.use_cases.list_room_sessions(s.actor, r.id))
+    run.out.emit(conversation_views.room_sessions_data(sessions),
+                 conversation_views.room_sessions_table)
+
+
+@app.command("new-session")
+def new_session(
+    ctx: typer.Context, room: RoomRef,
+    title: Annotated[str | None, typer.Option("--title", help="A title for the session.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Start a fresh conversation in a room: new memory and timeline, same agents."""
+    run = Invocation(ctx, as_json=as_json)
+    session = run.in_room(room, lambda s, r: s.use_cases.start_room_session(s.actor, r.id,
+                                                                            title=title))
+    run.out.emit(conversation_views.room_session_data(session),
+                 conversation_views.room_session_created)
+
+
+@app.command("timeline")
+def timeline(
+    ctx: typer.Context, room: RoomRef,
+    session: Annotated[str | None, typer.Option(
+        "--session", metavar="ID", help="Which session (default: the latest).")] = None,
+    limit: Limit = 20, before: Before = None, as_json: JsonFlag = False,
+) -> None:
+    """Show a room's conversation: each message, then every step as its own message."""
+    run = Invocation(ctx, as_json=as_json)
+    older_than = before_time(run.out, before)
+    page = run.in_room(room, lambda s, r: s.use_cases.list_timeline(
+        s.actor, room_id=r.id, session_id=session, limit=limit, before=older_than))
+    run.out.emit(turn_views.timeline_data(page), turn_views.timeline_view(
+        f"No messages yet. Send one: pantheon chat {room} \"message\""))

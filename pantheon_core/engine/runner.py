@@ -36,6 +36,7 @@ from pantheon_core.usecases.deps import Deps
 
 log = logging.getLogger("pantheon.engine")
 SUMMARY_MAX_TOKENS = 500
+INTERRUPTED = ("interrupted", "The server stopped while this turn was running.")
 
 
 @dataclass
@@ -55,17 +56,26 @@ class TurnRunner:
         runner, recorder = prepared.runner, prepared.runner.recorder
         await recorder.emit(EventType.TURN_STARTED, _started(runner.turn))
         failure: BaseException | None = None
-        async with anyio.create_task_group() as group:
-            group.start_soon(self._tick, recorder, group.cancel_scope)
-            try:
-                await self._walk(runner, prepared.memory)
-            except Exception as exc:  # a bug must end the turn with turn_failed, not hang it
-                log.exception("turn %s crashed", turn_id)
-                failure = exc
-            group.cancel_scope.cancel()
-        with anyio.CancelScope(shield=True):
-            await self._finish(prepared, cancelled=recorder.cancel_seen and failure is None,
-                               failure=failure)
+        interrupted = False
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._tick, recorder, group.cancel_scope)
+                try:
+                    await self._walk(runner, prepared.memory)
+                except Exception as exc:  # a bug must end the turn with turn_failed, not hang it
+                    log.exception("turn %s crashed", turn_id)
+                    failure = exc
+                group.cancel_scope.cancel()
+        except anyio.get_cancelled_exc_class():
+            # The process is stopping (shutdown cancelled this task): the turn still ends
+            # with its terminal event, as interrupted, before the cancellation goes on.
+            interrupted = True
+            raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._finish(prepared, failure=failure, interrupted=interrupted,
+                                   cancelled=recorder.cancel_seen and failure is None
+                                   and not interrupted)
 
     async def _prepare(self, turn_id: TurnId) -> _Prepared | None:
         async with self.deps.uow() as uow:
@@ -119,13 +129,16 @@ class TurnRunner:
                 return
 
     async def _finish(self, prepared: _Prepared, *, cancelled: bool,
-                      failure: BaseException | None) -> None:
+                      failure: BaseException | None, interrupted: bool = False) -> None:
         runner, recorder = prepared.runner, prepared.runner.recorder
         if runner.current is not None:
             code, message = (("cancelled", "The turn was cancelled.") if cancelled else
-                             ("internal_error", "The step stopped unexpectedly."))
-            await runner.close(runner.current, content="", error=(code, message))
-        status, error = outcome(runner.finished, cancelled=cancelled, failure=failure)
+                             (INTERRUPTED if interrupted else
+                              ("internal_error", "The step stopped unexpectedly.")))
+            await runner.close(runner.current, content=runner.current.text_so_far,
+                               error=(code, message))
+        status, error = outcome(runner.finished, cancelled=cancelled, failure=failure,
+                                interrupted=interrupted)
         credits = total_credits(runner.finished)
         failed = [s.id for s in runner.finished if s.status is StepStatus.FAILED]
         data: dict[str, Any] = {"status": status.value, "credits": str(credits),
@@ -160,11 +173,13 @@ class TurnRunner:
             await uow.commit()
 
 
-def outcome(steps: Sequence[Step], *, cancelled: bool,
-            failure: BaseException | None) -> tuple[TurnStatus, tuple[str, str] | None]:
+def outcome(steps: Sequence[Step], *, cancelled: bool, failure: BaseException | None,
+            interrupted: bool = False) -> tuple[TurnStatus, tuple[str, str] | None]:
     """How a turn ended, from its steps (answers are every step but the plan)."""
     if cancelled:
         return TurnStatus.CANCELLED, ("cancelled", "The turn was cancelled.")
+    if interrupted:
+        return TurnStatus.FAILED, INTERRUPTED
     if failure is not None:
         return TurnStatus.FAILED, ("internal_error", "The turn stopped on an internal error.")
     answers = [s for s in steps if s.kind is not StepKind.PLAN]

@@ -25,6 +25,11 @@ from pantheon_core.usecases.deps import EnginePolicy
 class OpenStep:
     step: Step
     calls: list[LlmCall] = field(default_factory=list)
+    streamed: list[str] = field(default_factory=list)  # the text so far, kept if interrupted
+
+    @property
+    def text_so_far(self) -> str:
+        return "".join(self.streamed)
 
 
 @dataclass
@@ -77,6 +82,7 @@ class StepRunner:
                           direct_session_id=self.turn.direct_session_id)
 
         async def on_delta(text: str) -> None:
+            open_step.streamed.append(text)
             await self.recorder.emit(EventType.STEP_DELTA, {"text": text}, step_id=step.id)
 
         return await self.caller.call(request, scope=scope, price=price, pricing=self.pricing,

@@ -51,6 +51,11 @@ async def replay(deps: Deps, turn_id: TurnId, after: int, *,
                 return
         if turn is None or (turn.is_finished and last >= turn.last_seq):
             return
+        if follow and _orphaned(deps, turn):
+            # Nobody is running it any more: end it, then read its terminal event.
+            now = deps.clock.now()
+            await fail_if_orphaned(deps, turn.id, now - _stale_after(deps), now)
+            continue
         live = 0
         async for event in deps.events.subscribe(turn_id, after=last,
                                                  wait_s=deps.engine.stream_wait_s if follow
@@ -63,6 +68,15 @@ async def replay(deps: Deps, turn_id: TurnId, after: int, *,
             return
         if live == 0:  # nothing live here (yet): poll the durable log at the flush pace
             await anyio.sleep(deps.engine.flush_interval_s)
+
+
+def _stale_after(deps: Deps) -> timedelta:
+    return timedelta(seconds=deps.engine.stale_after_s)
+
+
+def _orphaned(deps: Deps, turn: Turn) -> bool:
+    beat = turn.heartbeat_at or turn.created_at
+    return not turn.is_finished and deps.clock.now() - beat > _stale_after(deps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,39 +190,43 @@ class SweepInterruptedTurns(UseCase):
             stale = await uow.turns.list_stale(heartbeat_before=bound)
         swept = 0
         for candidate in stale:
-            swept += await self._fail(candidate.id, bound, now)
+            swept += await fail_if_orphaned(self.deps, candidate.id, bound, now)
         return swept
 
-    async def _fail(self, turn_id: TurnId, bound: datetime, now: datetime) -> int:
-        async with self.deps.uow() as uow:
-            turn = await uow.turns.get(turn_id, for_update=True)
-            beat = (turn.heartbeat_at or turn.created_at) if turn else None
-            if turn is None or turn.is_finished or beat is None or beat >= bound:
-                return 0
-            seq, events = turn.last_seq, []
-            steps = await uow.steps.list_for_turns([turn.id])
-            message = "The process running this turn stopped; it was interrupted."
-            for step in (s for s in steps if s.status is StepStatus.RUNNING):
-                failed = step.failed(now, content=step.content, usage=step.usage,
-                                     code="interrupted", message=message)
-                await uow.steps.update(failed)
-                seq += 1
-                events.append(TurnEvent(EventType.STEP_COMPLETED, seq, turn.id, now, {
-                    "status": "failed", "content": failed.content, "credits": "0",
-                    "error": {"code": "interrupted", "message": message},
-                    "usage": failed.usage.to_dict(), "tool_calls": [], "data": {}},
-                    step_id=step.id))
+
+async def fail_if_orphaned(deps: Deps, turn_id: TurnId, bound: datetime, now: datetime) -> int:
+    """Fail one running turn whose heartbeat is older than ``bound``; 1 if it did."""
+    async with deps.uow() as uow:
+        turn = await uow.turns.get(turn_id, for_update=True)
+        beat = (turn.heartbeat_at or turn.created_at) if turn else None
+        if turn is None or turn.is_finished or beat is None or beat >= bound:
+            return 0
+        seq, events = turn.last_seq, []
+        steps = await uow.steps.list_for_turns([turn.id])
+        so_far = {v.step_id: v.content
+                  for v in fold(turn.id, await uow.events.list_after(turn.id, after=0)).steps}
+        message = "The process running this turn stopped; it was interrupted."
+        for step in (s for s in steps if s.status is StepStatus.RUNNING):
+            failed = step.failed(now, content=so_far.get(step.id, step.content), usage=step.usage,
+                                 code="interrupted", message=message)
+            await uow.steps.update(failed)
             seq += 1
-            failed_ids = [s.id for s in steps if s.status is not StepStatus.OK]
-            credits = sum((s.usage.credits for s in steps), Decimal(0))
-            events.append(TurnEvent(EventType.TURN_FAILED, seq, turn.id, now, {
-                "status": "failed", "credits": str(credits), "failed_steps": failed_ids,
-                "error": {"code": "interrupted", "message": message}}))
-            await uow.events.append(events)
-            await uow.turns.update(turn.finished(TurnStatus.FAILED, now, credits=credits,
-                                                 last_seq=seq, error_code="interrupted",
-                                                 error_message=message))
-            await uow.commit()
-        for event in events:
-            await self.deps.events.publish(event)
-        return 1
+            events.append(TurnEvent(EventType.STEP_COMPLETED, seq, turn.id, now, {
+                "status": "failed", "content": failed.content, "credits": "0",
+                "error": {"code": "interrupted", "message": message},
+                "usage": failed.usage.to_dict(), "tool_calls": [], "data": {}},
+                step_id=step.id))
+        seq += 1
+        failed_ids = [s.id for s in steps if s.status is not StepStatus.OK]
+        credits = sum((s.usage.credits for s in steps), Decimal(0))
+        events.append(TurnEvent(EventType.TURN_FAILED, seq, turn.id, now, {
+            "status": "failed", "credits": str(credits), "failed_steps": failed_ids,
+            "error": {"code": "interrupted", "message": message}}))
+        await uow.events.append(events)
+        await uow.turns.update(turn.finished(TurnStatus.FAILED, now, credits=credits,
+                                             last_seq=seq, error_code="interrupted",
+                                             error_message=message))
+        await uow.commit()
+    for event in events:
+        await deps.events.publish(event)
+    return 1

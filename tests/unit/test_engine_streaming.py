@@ -93,3 +93,24 @@ async def test_orphaned_running_turns_are_failed_as_interrupted(app: FakeApp) ->
     events = await all_events(app, actor, turn.id)
     assert kinds(events) == ["turn_failed"]
     assert await app.uc.sweep_interrupted_turns(stale_after=timedelta(seconds=1)) == 0
+
+
+async def test_a_follower_of_an_orphaned_turn_ends_it_instead_of_waiting(app: FakeApp) -> None:
+    actor, room = await room_of(app, "Scout")
+    turn = await app.uc.begin_turn(actor, room.id, "Go")  # nobody will ever run it
+    app.clock.advance(minutes=5)
+    events = await all_events(app, actor, turn.id)
+    assert kinds(events) == ["turn_failed"]
+    assert events[0].data["error"]["code"] == "interrupted"
+
+
+async def test_a_cancelled_step_keeps_the_text_it_streamed(app: FakeApp) -> None:
+    actor, room = await room_of(app, "Scout")
+    app.chat.queue("worker", Reply("alpha beta " + "slow " * 40, chunk_delay_s=0.03))
+    turn = await app.uc.send_to_room(actor, room.id, "Go")
+    async for event in await app.uc.stream_turn_events(actor, turn.id):
+        if event.type.value == "step_delta" and "beta" in event.data["text"]:
+            await app.uc.cancel_turn(actor, turn.id)
+    await app.settle()
+    step = (await app.uc.get_turn(actor, turn.id)).timeline.to_dict()["steps"][0]
+    assert step["status"] == "failed" and step["content"].startswith("alpha beta")
