@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: serve test lint typecheck unit install install-dev clean
+.PHONY: serve test lint typecheck unit install install-dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ typecheck: install-dev
 
 unit: install-dev
 	$(BIN)/pytest tests/unit -q
+
+## bench: streaming overhead vs a LiteLLM proxy (bench/README.md); not part of `make test`
+bench: install
+	$(BIN)/python -m bench.stream_overhead.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache *.egg-info

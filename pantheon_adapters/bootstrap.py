@@ -60,6 +60,9 @@ class Container:
         return report
 
     async def aclose(self) -> None:
+        """Let running turns finish (or end them) first, while every adapter still works;
+        then release the adapters in reverse order of creation."""
+        await self.tasks.aclose()
         for close in reversed(self._closers):
             await close()
         self._closers.clear()
@@ -97,7 +100,6 @@ async def build_container(
     parts.closers.append(database.dispose)
     parts.checks["database"] = database.ping
     tasks = InProcessTasks()
-    parts.closers.append(tasks.aclose)  # closed first: running turns end before the database
     deps = Deps(
         uow=database.unit_of_work,
         clock=clock,

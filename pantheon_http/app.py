@@ -3,14 +3,21 @@
 Nothing happens at import. ``create_app`` assembles routers, error handlers and
 middleware; the lifespan builds the container (database, mailer, limiter…) once per
 process and releases it at shutdown. Tests hand in a prebuilt container instead.
+
+While the app runs, a sweeper ends turns left ``running`` by a process that died
+(at start, then every ``sweep_interval_s``). At shutdown, running turns get the
+container's grace period to finish; those still running then end as ``interrupted``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import metadata
 
+import anyio
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
@@ -20,11 +27,27 @@ from pantheon_http.docs import install_docs
 from pantheon_http.errors import install_error_handlers
 from pantheon_http.logs import configure_logging
 from pantheon_http.middleware import RequestContextMiddleware
-from pantheon_http.routers import agents, auth, health, me, modes, rooms, tokens
+from pantheon_http.routers import (
+    agents,
+    auth,
+    direct,
+    health,
+    me,
+    models,
+    modes,
+    room_chat,
+    rooms,
+    tokens,
+    turns,
+)
+from pantheon_http.streaming import KEEPALIVE_S
 
 API_PREFIX = "/api/v1"
 OPENAPI_URL = "/api/openapi.json"
 MAX_BODY_BYTES = 1024 * 1024  # JSON bodies are small; uploads will need a larger cap
+SWEEP_INTERVAL_S = 30.0
+
+logger = logging.getLogger("pantheon.http.app")
 
 DESCRIPTION = """
 Pantheon: rooms of AI agents that answer in **manual**, **roundtable** or **orchestrator** mode.
@@ -40,11 +63,18 @@ TAGS = [
     {"name": "rooms", "description": "Your rooms; deleted ones are restorable for 7 days."},
     {"name": "modes", "description": "Choosing a room's mode; it applies at the next send."},
     {"name": "agents", "description": "A room's agents, their models, prompts and tools."},
+    {"name": "chat", "description": "Sending to a room, its sessions and its timeline."},
+    {"name": "turns", "description": "A turn's snapshot and live events (SSE or NDJSON); "
+                                     "resume with `Last-Event-ID` or `?after=`."},
+    {"name": "direct", "description": "1:1 chats with a single agent."},
+    {"name": "models", "description": "Model aliases, prices and the credit formula."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
 
-def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, container: Container | None = None,
+               stream_keepalive_s: float = KEEPALIVE_S,
+               sweep_interval_s: float = SWEEP_INTERVAL_S) -> FastAPI:
     """The HTTP app. With ``container`` the caller owns it (and closes it); otherwise the
     lifespan builds one from ``settings`` (default: the ``PANTHEON_*`` environment)."""
     settings = settings or (container.settings if container else load_settings())
@@ -53,36 +83,54 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         title="Pantheon API", version=_version(), description=DESCRIPTION, openapi_tags=TAGS,
         openapi_url=OPENAPI_URL, docs_url=None, redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
-        lifespan=_lifespan(settings, container),
+        lifespan=_lifespan(settings, container, sweep_interval_s),
         generate_unique_id_function=_operation_id,
     )
     app.state.container = container
+    app.state.stream_keepalive_s = stream_keepalive_s
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestContextMiddleware)  # added last: the outermost of the two
-    for family in (auth, tokens, me, rooms, modes, agents):
+    for family in (auth, tokens, me, rooms, modes, agents, room_chat, turns, direct, models):
         app.include_router(family.router, prefix=API_PREFIX)
     app.include_router(health.router)
     install_docs(app, openapi_url=OPENAPI_URL)
     return app
 
 
-def _lifespan(settings: Settings,
-              given: Container | None) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def _lifespan(settings: Settings, given: Container | None,
+              sweep_interval_s: float) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if given is not None:
-            yield
-            return
-        container = await build_container(settings)
+        container = given or await build_container(settings)
         app.state.container = container
+        # A plain task, not a task group around ``yield``: errors of the app's lifetime
+        # reach whoever runs it as they are, not wrapped in an ExceptionGroup.
+        sweeper = asyncio.create_task(_sweep_forever(container, sweep_interval_s),
+                                      name="pantheon:sweep-interrupted-turns")
         try:
             yield
         finally:
-            app.state.container = None
-            await container.aclose()
+            sweeper.cancel()
+            await asyncio.gather(sweeper, return_exceptions=True)
+            if given is None:
+                app.state.container = None
+                await container.aclose()  # running turns end first, then the adapters
 
     return lifespan
+
+
+async def _sweep_forever(container: Container, interval_s: float) -> None:
+    """End turns orphaned by a dead process: once now, then every ``interval_s``."""
+    while True:
+        try:
+            swept = await container.use_cases.sweep_interrupted_turns()
+        except Exception:  # a failed sweep (database down…) is retried next time
+            logger.exception("sweeping interrupted turns failed")
+        else:
+            if swept:
+                logger.warning("ended %d turn(s) interrupted by a stopped process", swept)
+        await anyio.sleep(interval_s)
 
 
 def _operation_id(route: APIRoute) -> str:

@@ -6,18 +6,26 @@ is involved; ``test_http_embedded.py`` runs the real lifespan on embedded SQLite
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import json
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 
 from pantheon_adapters.bootstrap import Settings
 from pantheon_core.actor import Actor
 from pantheon_http.app import create_app
+from pantheon_http.session_cookie import SESSION_COOKIE
 from tests.fakes import FakeApp, fake_app
 
 BASE_URL = "http://testserver"
@@ -108,3 +116,101 @@ def assert_error(response: httpx.Response, status: int, code: str) -> Json:
 async def actor_of(fake: FakeApp, email: str) -> Actor:
     """The core actor for a user, for driving use cases that have no endpoint yet."""
     return await fake.uc.act_as(Actor.operator(), email)
+
+
+# --- Chat and streaming over HTTP (test_http_turns / _direct / _streaming) -----------------
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One SSE frame: an event (``id``, ``event``, ``data``) or a comment (keep-alive)."""
+
+    id: str | None = None
+    event: str | None = None
+    data: Json | None = None
+    comment: str | None = None
+
+
+def sse_frame(lines: list[str]) -> Frame:
+    fields: dict[str, str] = {}
+    comment = None
+    for line in lines:
+        if line.startswith(":"):
+            comment = line[1:].strip()
+            continue
+        name, _, value = line.partition(":")
+        fields[name] = fields.get(name, "") + value.removeprefix(" ")
+    data = json.loads(fields["data"]) if "data" in fields else None
+    return Frame(id=fields.get("id"), event=fields.get("event"), data=data, comment=comment)
+
+
+def parse_sse(text: str) -> list[Frame]:
+    """Every frame of a whole SSE body, keep-alive comments included."""
+    return [sse_frame(block.split("\n")) for block in text.split("\n\n") if block.strip()]
+
+
+def sse_events(text: str) -> list[Json]:
+    """The events of a whole SSE body (``data`` of each event frame), in order."""
+    return [f.data for f in parse_sse(text) if f.data is not None and f.comment is None]
+
+
+async def live_frames(response: httpx.Response) -> AsyncIterator[Frame]:
+    """SSE frames as they arrive on a streamed response."""
+    lines: list[str] = []
+    async for line in response.aiter_lines():
+        if line:
+            lines.append(line)
+        elif lines:
+            yield sse_frame(lines)
+            lines = []
+
+
+async def chat_room(client: httpx.AsyncClient, *agents: str, mode: str = "roundtable") -> Json:
+    """A room with agents (all on ``qwen``) made over HTTP; returns the room."""
+    response = await client.post("/api/v1/rooms", json={"name": "Lab", "mode": mode})
+    assert response.status_code == 201, response.text
+    room: Json = response.json()
+    for name in agents:
+        added = await client.post(f"/api/v1/rooms/{room['id']}/agents",
+                                  json={"name": name, "model_alias": "qwen"})
+        assert added.status_code == 201, added.text
+    return room
+
+
+async def until(predicate: Callable[[], bool], *, timeout_s: float = 5.0) -> None:
+    """Poll until ``predicate()`` holds (for state another task is changing)."""
+    with anyio.fail_after(timeout_s):
+        for _ in itertools.count():
+            if predicate():
+                return
+            await anyio.sleep(0.005)
+
+
+@asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """``app`` on a real socket (uvicorn on 127.0.0.1, in this event loop), for tests that
+    need bytes as they are sent: ``httpx.ASGITransport`` buffers whole responses."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, lifespan="off", log_config=None, log_level="warning",
+                            timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        await until(lambda: server.started)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+@pytest.fixture
+async def live_alice(api: FastAPI, alice: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """alice's session, against ``api`` served by uvicorn on 127.0.0.1."""
+    cookie = alice.cookies[SESSION_COOKIE]
+    async with served(api) as url, httpx.AsyncClient(
+        base_url=url, headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}, timeout=10
+    ) as client:
+        yield client

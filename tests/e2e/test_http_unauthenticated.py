@@ -1,4 +1,4 @@
-"""FR-AUTH-002: every room, agent, mode, me and token endpoint answers 401 without credentials.
+"""FR-AUTH-002: every endpoint but sign-in and health answers 401 without credentials.
 
 The route table is read from the app's own OpenAPI document, so an endpoint added
 later is covered without touching this file.
@@ -44,7 +44,12 @@ def test_the_route_table_is_walked() -> None:
     paths = {path for _, path in PROTECTED}
     assert {"/api/v1/me", "/api/v1/rooms", "/api/v1/rooms/{room_id}/mode",
             "/api/v1/rooms/{room_id}/agents/{agent_id}", "/api/v1/auth/tokens"} <= paths
-    assert len(PROTECTED) >= 17
+    assert {"/api/v1/rooms/{room_id}/messages", "/api/v1/rooms/{room_id}/sessions",
+            "/api/v1/rooms/{room_id}/timeline", "/api/v1/turns/{turn_id}",
+            "/api/v1/turns/{turn_id}/events", "/api/v1/turns/{turn_id}/cancel",
+            "/api/v1/direct-sessions", "/api/v1/direct-sessions/{session_id}/messages",
+            "/api/v1/direct-sessions/{session_id}/history", "/api/v1/models"} <= paths
+    assert len(PROTECTED) >= 30
     assert all(path.startswith("/api/v1/") for path in paths)
 
 

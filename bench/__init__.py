@@ -1,0 +1,1 @@
+"""Pantheon's benchmarks (``make bench``); never part of ``make test``."""
