@@ -32,12 +32,17 @@ class InProcessTurnEvents:
 
     def __init__(self, *, keep_finished_s: float = KEEP_FINISHED_S) -> None:
         self._buffers: dict[TurnId, _Buffer] = {}
+        self._waiting: dict[TurnId, anyio.Event] = {}  # subscribers ahead of a turn's start
         self._cancelled: set[TurnId] = set()
         self._keep = keep_finished_s
+        self._next_prune = 0.0
 
     async def publish(self, event: TurnEvent) -> None:
         self._prune()
         buffer = self._buffers.setdefault(event.turn_id, _Buffer())
+        appeared = self._waiting.pop(event.turn_id, None)
+        if appeared is not None:
+            appeared.set()
         last = buffer.events[-1].seq if buffer.events else 0
         if event.seq <= last:
             return  # a duplicate: the sequence is already past it
@@ -55,7 +60,10 @@ class InProcessTurnEvents:
         while True:
             buffer = self._buffers.get(turn_id)
             if buffer is None:
-                return
+                # The turn may be about to start: wait for its first event, briefly.
+                if wait_s <= 0 or not await self._appears(turn_id, wait_s):
+                    return
+                continue
             # Taken before yielding: an event published while the consumer holds a
             # yielded one must still wake the wait below, not be noticed only later.
             changed = buffer.changed
@@ -74,6 +82,14 @@ class InProcessTurnEvents:
             if waited.cancelled_caught:
                 return
 
+    async def _appears(self, turn_id: TurnId, wait_s: float) -> bool:
+        appeared = self._waiting.setdefault(turn_id, anyio.Event())
+        with anyio.move_on_after(wait_s):
+            await appeared.wait()
+        if not appeared.is_set() and self._waiting.get(turn_id) is appeared:
+            del self._waiting[turn_id]
+        return appeared.is_set()
+
     async def request_cancel(self, turn_id: TurnId) -> None:
         self._cancelled.add(turn_id)
 
@@ -81,7 +97,12 @@ class InProcessTurnEvents:
         return turn_id in self._cancelled
 
     def _prune(self) -> None:
-        cutoff = time.monotonic() - self._keep
+        """Drop buffers of long-finished turns; at most once a second, not on every publish."""
+        now = time.monotonic()
+        if now < self._next_prune:
+            return
+        self._next_prune = now + 1.0
+        cutoff = now - self._keep
         for turn_id in [t for t, b in self._buffers.items()
                         if b.finished_at is not None and b.finished_at < cutoff]:
             del self._buffers[turn_id]

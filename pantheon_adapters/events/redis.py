@@ -122,8 +122,9 @@ class RedisTurnEvents:
                     yield event
                 if cursor.done or len(page) < PAGE:
                     break
-            if cursor.done or (cursor.last == after and not await self._client.exists(key)):
+            if cursor.done:
                 return
+            # An unknown stream is waited for too: the turn may be about to publish.
             block_ms = max(1, math.ceil(wait_s * 1000))
             while wait_s > 0:
                 entries = _read_entries(await self._client.xread(

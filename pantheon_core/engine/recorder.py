@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
@@ -30,8 +30,9 @@ log = logging.getLogger("pantheon.engine")
 
 class TurnRecorder:
     def __init__(self, turn: Turn, *, uow: UnitOfWorkFactory, events: TurnEvents,
-                 clock: Clock) -> None:
+                 clock: Clock, heartbeat_interval: timedelta = timedelta(seconds=5)) -> None:
         self.turn = turn
+        self._beat = heartbeat_interval
         self._uow = uow
         self._events = events
         self._clock = clock
@@ -72,8 +73,9 @@ class TurnRecorder:
         await self.flush(finished_step=step, calls=calls)
 
     async def flush(self, *, finished_step: Step | None = None, calls: Sequence[LlmCall] = (),
-                    finished_turn: Turn | None = None) -> None:
-        """Persist what is pending; also the heartbeat, and notice a cancel request."""
+                    finished_turn: Turn | None = None, heartbeat: bool = False) -> None:
+        """Persist what is pending. The turn row (heartbeat, last_seq, and noticing a
+        cancel request) is touched only when ``heartbeat`` asks or one is due."""
         async with self._lock:
             events, self._pending = self._pending, []
             new_steps, self._new_steps = list(self._new_steps.values()), {}
@@ -90,11 +92,13 @@ class TurnRecorder:
                 if finished_turn is not None:
                     self.turn = replace(finished_turn, last_seq=self._seq, heartbeat_at=now)
                     await uow.turns.update(self.turn)
-                else:
+                elif heartbeat or now - (self.turn.heartbeat_at or now) >= self._beat:
                     stored = await uow.turns.touch(self.turn.id, last_seq=self._seq,
                                                    heartbeat_at=now)
-                    if stored is not None and stored.cancel_requested_at is not None:
-                        self.cancel_seen = True
+                    if stored is not None:
+                        self.turn = replace(self.turn, heartbeat_at=now, last_seq=self._seq)
+                        self.cancel_seen = self.cancel_seen or \
+                            stored.cancel_requested_at is not None
                 await uow.commit()
         if await self._events.cancel_requested(self.turn.id):
             self.cancel_seen = True

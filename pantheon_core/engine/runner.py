@@ -12,6 +12,7 @@ import logging
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import anyio
@@ -86,8 +87,9 @@ class TurnRunner:
             manager = manager_alias(await uow.settings.get(MANAGER_MODEL_KEY))
             stored = await _memory_of(uow, turn)
             history = await load_history(uow, turn, stored)
-        recorder = TurnRecorder(turn, uow=self.deps.uow, events=self.deps.events,
-                                clock=self.deps.clock)
+        recorder = TurnRecorder(
+            turn, uow=self.deps.uow, events=self.deps.events, clock=self.deps.clock,
+            heartbeat_interval=timedelta(seconds=self.deps.engine.heartbeat_interval_s))
         runner = StepRunner(turn=turn, pricing=pricing, manager_alias=manager,
                             recorder=recorder, policy=self.deps.engine,
                             caller=ModelCaller(self.deps.chat, self.deps.clock, self.deps.engine),
@@ -118,10 +120,11 @@ class TurnRunner:
         last_beat = clock.now()
         while True:
             await anyio.sleep(policy.flush_interval_s)
-            if recorder.has_pending or (clock.now() - last_beat).total_seconds() \
-                    >= policy.heartbeat_interval_s:
-                await recorder.flush()
-                last_beat = clock.now()
+            beat_due = (clock.now() - last_beat).total_seconds() >= policy.heartbeat_interval_s
+            if recorder.has_pending or beat_due:
+                await recorder.flush(heartbeat=beat_due)
+                if beat_due:
+                    last_beat = clock.now()
             elif await self.deps.events.cancel_requested(recorder.turn.id):
                 recorder.cancel_seen = True
             if recorder.cancel_seen:

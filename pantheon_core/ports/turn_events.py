@@ -15,7 +15,9 @@ class TurnEvents(Protocol):
     is the fast path for what is happening now.
 
     ``subscribe`` yields events with ``seq > after`` in order, first those still
-    buffered, then live ones. It never skips: if the buffer no longer holds the
+    buffered, then live ones; for a turn with nothing published yet it waits (up to
+    ``wait_s``) for the first event, since a client may connect before the turn's
+    runner has started. It never skips: if the buffer no longer holds the
     next seq, it returns, and so it does after a terminal event or after ``wait_s``
     seconds without a new event. The caller then consults the durable log and
     subscribes again from where it is.

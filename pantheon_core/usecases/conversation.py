@@ -201,10 +201,11 @@ async def fail_if_orphaned(deps: Deps, turn_id: TurnId, bound: datetime, now: da
         beat = (turn.heartbeat_at or turn.created_at) if turn else None
         if turn is None or turn.is_finished or beat is None or beat >= bound:
             return 0
-        seq, events = turn.last_seq, []
         steps = await uow.steps.list_for_turns([turn.id])
-        so_far = {v.step_id: v.content
-                  for v in fold(turn.id, await uow.events.list_after(turn.id, after=0)).steps}
+        timeline = fold(turn.id, await uow.events.list_after(turn.id, after=0))
+        so_far = {v.step_id: v.content for v in timeline.steps}
+        # The turn row's last_seq lags the event log between heartbeats: continue the log.
+        seq, events = max(turn.last_seq, timeline.last_seq), []
         message = "The process running this turn stopped; it was interrupted."
         for step in (s for s in steps if s.status is StepStatus.RUNNING):
             failed = step.failed(now, content=so_far.get(step.id, step.content), usage=step.usage,

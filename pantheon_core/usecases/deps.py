@@ -38,7 +38,7 @@ class EnginePolicy:
     retry_after_cap_s: float = 20.0
     first_token_timeout_s: float = 45.0
     call_timeout_s: float = 180.0
-    flush_interval_s: float = 0.2  # how often streamed events reach the database
+    flush_interval_s: float = 0.5  # how often streamed events reach the database
     heartbeat_interval_s: float = 5.0
     stale_after_s: float = 60.0  # a running turn without heartbeat for this long is orphaned
     max_output_tokens: int = 1200

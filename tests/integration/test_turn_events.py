@@ -118,11 +118,29 @@ async def test_without_waiting_returns_after_the_backlog(events: TurnEvents) -> 
     assert seqs(await collect(events, after=1, wait_s=0.0)) == [2, 3]
 
 
-async def test_an_unknown_turn_returns_at_once(events: TurnEvents) -> None:
-    with anyio.fail_after(1.0):  # far below the wait: it must not wait at all
-        received = [e async for e in events.subscribe(TurnId("nope"), after=0, wait_s=30.0)]
+async def test_an_unknown_turn_is_waited_for_then_given_up(events: TurnEvents) -> None:
+    with anyio.fail_after(2.0):
+        received = [e async for e in events.subscribe(TurnId("nope"), after=0, wait_s=0.1)]
+        assert [e async for e in events.subscribe(TurnId("nope"), after=0, wait_s=0)] == []
 
     assert received == []
+
+
+async def test_a_subscriber_ahead_of_the_turn_gets_its_first_events(events: TurnEvents) -> None:
+    """A client may connect before the turn's runner has published anything."""
+    received: list[TurnEvent] = []
+
+    async def listen() -> None:
+        async for event in events.subscribe(TURN, after=0, wait_s=2.0):
+            received.append(event)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(listen)
+        await anyio.sleep(0.05)
+        await publish(events, 1, 2)
+        await anyio.sleep(0.05)
+        await publish(events, 3, terminal_at=3)
+    assert seqs(received) == [1, 2, 3]
 
 
 async def test_duplicates_are_dropped(events: TurnEvents) -> None:
