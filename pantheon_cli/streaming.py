@@ -102,7 +102,7 @@ def interrupt_signals() -> Iterator[Signals | None]:
         try:
             signals: Signals | None = stack.enter_context(
                 anyio.open_signal_receiver(signal.SIGINT))
-        except (RuntimeError, ValueError, NotImplementedError):
+        except (RuntimeError, ValueError):  # not the main thread: no signal handling here
             signals = None
         yield signals
 

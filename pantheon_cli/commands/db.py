@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import typer
 
-from pantheon_adapters.bootstrap import database_current, database_downgrade, database_upgrade
+from pantheon_adapters.bootstrap import (
+    Settings,
+    database_current,
+    database_downgrade,
+    database_upgrade,
+)
 from pantheon_cli.options import JsonFlag
 from pantheon_cli.runner import Invocation
 from pantheon_cli.views import database as views
@@ -22,13 +28,7 @@ def upgrade(
     as_json: JsonFlag = False,
 ) -> None:
     """Migrate the database up to REV (default: the newest)."""
-    run = Invocation(ctx, as_json=as_json)
-    settings = run.settings()
-    with run.out.status(f"Upgrading the database to {revision}…"):
-        run.database(database_upgrade, settings, revision)
-    status = run.database(database_current, settings)
-    run.out.emit(views.migration_data(settings.effective_database_url, status),
-                 views.migration_view)
+    _migrate(ctx, database_upgrade, revision, "Upgrading", as_json=as_json)
 
 
 @app.command("downgrade")
@@ -39,10 +39,15 @@ def downgrade(
     as_json: JsonFlag = False,
 ) -> None:
     """Migrate the database down to REV."""
+    _migrate(ctx, database_downgrade, revision, "Downgrading", as_json=as_json)
+
+
+def _migrate(ctx: typer.Context, move: Callable[[Settings, str], Awaitable[None]], revision: str,
+             verb: str, *, as_json: bool) -> None:
     run = Invocation(ctx, as_json=as_json)
     settings = run.settings()
-    with run.out.status(f"Downgrading the database to {revision}…"):
-        run.database(database_downgrade, settings, revision)
+    with run.out.status(f"{verb} the database to {revision}…"):
+        run.database(move, settings, revision)
     status = run.database(database_current, settings)
     run.out.emit(views.migration_data(settings.effective_database_url, status),
                  views.migration_view)
