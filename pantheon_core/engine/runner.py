@@ -125,7 +125,9 @@ class TurnRunner:
                 await recorder.flush(heartbeat=beat_due)
                 if beat_due:
                     last_beat = clock.now()
-            elif await self.deps.events.cancel_requested(recorder.turn.id):
+            # The fast path for a cancel request, every tick (the database flag is read
+            # with the heartbeat, for requests made where the live fan-out did not reach).
+            if await self.deps.events.cancel_requested(recorder.turn.id):
                 recorder.cancel_seen = True
             if recorder.cancel_seen:
                 scope.cancel()

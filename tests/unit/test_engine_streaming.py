@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import anyio
 import pytest
 
 from pantheon_core.domain.events import fold
@@ -114,3 +115,23 @@ async def test_a_cancelled_step_keeps_the_text_it_streamed(app: FakeApp) -> None
     await app.settle()
     step = (await app.uc.get_turn(actor, turn.id)).timeline.to_dict()["steps"][0]
     assert step["status"] == "failed" and step["content"].startswith("alpha beta")
+
+
+async def test_cancel_is_noticed_between_heartbeats() -> None:
+    """With a production-like heartbeat (minutes), the live cancel flag still stops the turn."""
+    from dataclasses import replace as with_
+
+    from tests.fakes import FAST_ENGINE, fake_app
+
+    app = fake_app(engine=with_(FAST_ENGINE, heartbeat_interval_s=600))
+    actor, room = await room_of(app, "Scout")
+    app.chat.queue("worker", Reply("tick " * 200, chunk_delay_s=0.02))
+    turn = await app.uc.send_to_room(actor, room.id, "Go")
+    seen = 0
+    with anyio.fail_after(3):
+        async for event in await app.uc.stream_turn_events(actor, turn.id):
+            seen += 1
+            if seen == 5:
+                await app.uc.cancel_turn(actor, turn.id)
+    await app.settle()
+    assert (await app.uc.get_turn(actor, turn.id)).turn.status.value == "cancelled"
