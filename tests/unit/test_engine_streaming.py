@@ -129,7 +129,7 @@ async def test_cancel_is_noticed_between_heartbeats() -> None:
     turn = await app.uc.send_to_room(actor, room.id, "Go")
     seen = 0
     with anyio.fail_after(3):
-        async for event in await app.uc.stream_turn_events(actor, turn.id):
+        async for _event in await app.uc.stream_turn_events(actor, turn.id):
             seen += 1
             if seen == 5:
                 await app.uc.cancel_turn(actor, turn.id)
