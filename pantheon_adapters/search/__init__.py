@@ -1,0 +1,1 @@
+"""Web search adapters: implementations of ``pantheon_core.ports.web_search.WebSearch``."""
