@@ -124,6 +124,11 @@ class Roster:
     def __len__(self) -> int:
         return len(self.agents)
 
+    def find(self, ref: str) -> Agent | None:
+        """An active agent by id, or by name regardless of case (names are the tag handles)."""
+        key = name_key(ref.strip())
+        return next((a for a in self.agents if a.id == ref or name_key(a.name) == key), None)
+
     def next_position(self) -> int:
         return len(self.agents)
 

@@ -127,20 +127,19 @@ class ModelCaller:
             status = CallStatus.CANCELLED
             raise
         finally:
-            usage = finished.usage if finished else (result.error.usage if result.error
-                                                     else Usage())
             result.text += "".join(parts)
+            error = result.error if status is CallStatus.ERROR else None
+            source = finished or error  # whoever reported usage for this attempt
+            model = (finished.model if finished else None) or request.model
             if finished is not None:
-                result.model = finished.model or request.model
+                result.model = model
             sink.append(self._record(
                 request=request, request_id=request_id, attempt=attempt, scope=scope,
-                price=price, pricing=pricing, usage=usage, status=status,
-                latency_ms=int((time.monotonic() - started) * 1000),
-                model=(finished.model if finished and finished.model else request.model),
-                generation_id=(finished.generation_id if finished else
-                               result.error.generation_id if result.error else None),
-                error_code=result.error.code if result.error and status is CallStatus.ERROR
-                else ("cancelled" if status is CallStatus.CANCELLED else None),
+                price=price, pricing=pricing, usage=source.usage if source else Usage(),
+                status=status, latency_ms=int((time.monotonic() - started) * 1000),
+                model=model, generation_id=source.generation_id if source else None,
+                error_code=error.code if error else (
+                    "cancelled" if status is CallStatus.CANCELLED else None),
             ))
         return bool(parts)
 

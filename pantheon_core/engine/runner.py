@@ -29,8 +29,7 @@ from pantheon_core.engine.context import PastTurn, truncate_to
 from pantheon_core.engine.graph import Node, initial_nodes
 from pantheon_core.engine.memory import MemoryKeeper, load_history
 from pantheon_core.engine.recorder import TurnRecorder
-from pantheon_core.engine.steps import OpenStep, StepRunner, total_credits
-from pantheon_core.ids import TurnId
+from pantheon_core.engine.steps import OpenStep, StepRunner, terminal_data, total_credits
 from pantheon_core.ports.chat_model import ChatMessage
 from pantheon_core.ports.unit_of_work import UnitOfWork
 from pantheon_core.usecases.deps import Deps
@@ -50,10 +49,10 @@ class TurnRunner:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    async def run(self, turn_id: TurnId) -> None:
-        prepared = await self._prepare(turn_id)
-        if prepared is None:
-            return
+    async def run(self, turn: Turn) -> None:
+        """Run ``turn``, just created by a send and still ``running``, to its end."""
+        turn_id = turn.id
+        prepared = await self._prepare(turn)
         runner, recorder = prepared.runner, prepared.runner.recorder
         await recorder.emit(EventType.TURN_STARTED, _started(runner.turn))
         failure: BaseException | None = None
@@ -78,11 +77,8 @@ class TurnRunner:
                                    cancelled=recorder.cancel_seen and failure is None
                                    and not interrupted)
 
-    async def _prepare(self, turn_id: TurnId) -> _Prepared | None:
+    async def _prepare(self, turn: Turn) -> _Prepared:
         async with self.deps.uow() as uow:
-            turn = await uow.turns.get(turn_id)
-            if turn is None or turn.is_finished:
-                return None
             pricing = await uow.pricing.current()
             manager = manager_alias(await uow.settings.get(MANAGER_MODEL_KEY))
             stored = await _memory_of(uow, turn)
@@ -144,19 +140,10 @@ class TurnRunner:
                                error=(code, message))
         status, error = outcome(runner.finished, cancelled=cancelled, failure=failure,
                                 interrupted=interrupted)
-        credits = total_credits(runner.finished)
-        failed = [s.id for s in runner.finished if s.status is StepStatus.FAILED]
-        data: dict[str, Any] = {"status": status.value, "credits": str(credits),
-                                "failed_steps": failed,
-                                "steps": {"ok": sum(s.status is StepStatus.OK
-                                                    for s in runner.finished),
-                                          "failed": len(failed)}}
-        if error is None:
-            await recorder.emit(EventType.TURN_COMPLETED, data)
-        else:
-            await recorder.emit(EventType.TURN_FAILED,
-                                {**data, "error": {"code": error[0], "message": error[1]}})
-        turn = recorder.turn.finished(status, recorder.stamp(), credits=credits,
+        await recorder.emit(EventType.TURN_COMPLETED if error is None else EventType.TURN_FAILED,
+                            terminal_data(status, runner.finished, error))
+        turn = recorder.turn.finished(status, recorder.stamp(),
+                                      credits=total_credits(runner.finished),
                                       last_seq=recorder.seq,
                                       error_code=error[0] if error else None,
                                       error_message=error[1] if error else None)

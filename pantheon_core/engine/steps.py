@@ -11,7 +11,7 @@ from pantheon_core.domain.agents import ModelAlias
 from pantheon_core.domain.events import EventType
 from pantheon_core.domain.pricing import PricingVersion
 from pantheon_core.domain.steps import Step, StepKind, StepStatus, StepUsage
-from pantheon_core.domain.turns import Turn
+from pantheon_core.domain.turns import Turn, TurnStatus
 from pantheon_core.domain.usage import LlmCall
 from pantheon_core.engine.calls import CallResult, CallScope, ModelCaller
 from pantheon_core.engine.context import Answer
@@ -117,6 +117,18 @@ def completed_data(step: Step) -> dict[str, Any]:
             "usage": step.usage.to_dict(),
             "credits": str(step.usage.credits), "error": error, "tool_calls": [],
             "data": dict(step.data)}
+
+
+def terminal_data(status: TurnStatus, steps: Sequence[Step],
+                  error: tuple[str, str] | None) -> dict[str, Any]:
+    """The ``data`` of a turn's terminal event (``turn_completed`` when ``error`` is None)."""
+    failed = [s.id for s in steps if s.status is not StepStatus.OK]
+    data: dict[str, Any] = {"status": status.value, "credits": str(total_credits(steps)),
+                            "failed_steps": failed,
+                            "steps": {"ok": len(steps) - len(failed), "failed": len(failed)}}
+    if error is not None:
+        data["error"] = {"code": error[0], "message": error[1]}
+    return data
 
 
 def _usage(calls: Sequence[LlmCall]) -> StepUsage:

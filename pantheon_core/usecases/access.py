@@ -6,7 +6,7 @@ from pantheon_core.actor import Actor
 from pantheon_core.domain.agents import Agent, Roster
 from pantheon_core.domain.rooms import Room
 from pantheon_core.errors import Conflict, not_found
-from pantheon_core.ids import AgentId, RoomId
+from pantheon_core.ids import RoomId
 from pantheon_core.ports.unit_of_work import UnitOfWork
 
 
@@ -43,9 +43,8 @@ async def roster_of(uow: UnitOfWork, room: Room) -> Roster:
 
 
 def agent_in(roster: Roster, ref: str) -> Agent:
-    """An active agent of the roster by id or by name (case-insensitive)."""
-    key = ref.strip().casefold()
-    for agent in roster.agents:
-        if agent.id == AgentId(ref) or agent.name.casefold() == key:
-            return agent
-    raise not_found("agent", ref)
+    """An active agent of the roster by id or by name (case-insensitive), or ``agent_not_found``."""
+    agent = roster.find(ref)
+    if agent is None:
+        raise not_found("agent", ref)
+    return agent

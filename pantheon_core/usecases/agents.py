@@ -116,7 +116,9 @@ class ReorderAgents(UseCase):
         async with self.deps.uow() as uow:
             room = await owned_room(uow, actor, room_id, for_update=True)
             roster = await roster_of(uow, room)
-            ids = [_ref_to_id(roster.agents, ref) for ref in agent_refs]
+            # Unknown refs are kept as given, so the order check lists every expected id.
+            ids = [(found.id if (found := roster.find(ref)) else AgentId(ref))
+                   for ref in agent_refs]
             agents = roster.reordered(ids, now)
             for agent in agents:
                 await uow.agents.update(agent)
@@ -139,13 +141,4 @@ class RemoveAgent(UseCase):
                 await uow.agents.update(other)
             await uow.commit()
         return removed
-
-
-def _ref_to_id(agents: Sequence[Agent], ref: str) -> AgentId:
-    key = ref.strip().casefold()
-    for agent in agents:
-        if agent.id == ref or agent.name.casefold() == key:
-            return agent.id
-    # Unknown refs are kept as given so the order check reports the whole expected list.
-    return AgentId(ref)
 

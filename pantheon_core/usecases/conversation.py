@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 import anyio
 
@@ -18,6 +17,7 @@ from pantheon_core.actor import Actor
 from pantheon_core.domain.events import EventType, Timeline, TurnEvent, fold
 from pantheon_core.domain.steps import Step, StepStatus
 from pantheon_core.domain.turns import Turn, TurnStatus
+from pantheon_core.engine.steps import completed_data, terminal_data, total_credits
 from pantheon_core.errors import Conflict, InvalidInput, not_found
 from pantheon_core.ids import DirectSessionId, RoomSessionId, TurnId
 from pantheon_core.ports.unit_of_work import UnitOfWork
@@ -212,19 +212,13 @@ async def fail_if_orphaned(deps: Deps, turn_id: TurnId, bound: datetime, now: da
                                  code="interrupted", message=message)
             await uow.steps.update(failed)
             seq += 1
-            events.append(TurnEvent(EventType.STEP_COMPLETED, seq, turn.id, now, {
-                "status": "failed", "content": failed.content, "credits": "0",
-                "error": {"code": "interrupted", "message": message},
-                "usage": failed.usage.to_dict(), "tool_calls": [], "data": {}},
-                step_id=step.id))
+            events.append(TurnEvent(EventType.STEP_COMPLETED, seq, turn.id, now,
+                                    completed_data(failed), step_id=step.id))
         seq += 1
-        failed_ids = [s.id for s in steps if s.status is not StepStatus.OK]
-        credits = sum((s.usage.credits for s in steps), Decimal(0))
-        events.append(TurnEvent(EventType.TURN_FAILED, seq, turn.id, now, {
-            "status": "failed", "credits": str(credits), "failed_steps": failed_ids,
-            "error": {"code": "interrupted", "message": message}}))
+        events.append(TurnEvent(EventType.TURN_FAILED, seq, turn.id, now,
+                                terminal_data(TurnStatus.FAILED, steps, ("interrupted", message))))
         await uow.events.append(events)
-        await uow.turns.update(turn.finished(TurnStatus.FAILED, now, credits=credits,
+        await uow.turns.update(turn.finished(TurnStatus.FAILED, now, credits=total_credits(steps),
                                              last_seq=seq, error_code="interrupted",
                                              error_message=message))
         await uow.commit()

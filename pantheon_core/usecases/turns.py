@@ -120,7 +120,7 @@ def start_turn(use_case: UseCase, turn: Turn) -> None:
     runner = TurnRunner(use_case.deps)
 
     async def run() -> None:
-        await runner.run(turn.id)
+        await runner.run(turn)
 
     use_case.deps.tasks.spawn(f"turn:{turn.id}", run)
 
