@@ -25,8 +25,6 @@ import argparse
 import itertools
 import json
 import logging
-import socket
-import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -40,6 +38,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.integration.local_server import Received, serve_in_thread
 
 MODEL = "qwen/qwen3-32b"
 KEEPALIVE = b": OPENROUTER PROCESSING\n\n"
@@ -73,15 +73,6 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=dict)
     content_type: str = "text/event-stream"
     delay_s: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class Received:
-    """A request as the fake saw it (header names lower-cased)."""
-
-    path: str
-    headers: Mapping[str, str]
-    body: dict[str, Any]
 
 
 class Chunks:
@@ -324,36 +315,10 @@ _QUIET_DROPS = _QuietDrops()
 def serving(fake: FakeOpenRouter, *, host: str = "127.0.0.1",
             port: int = 0) -> Iterator[FakeOpenRouter]:
     """Run ``fake`` with uvicorn in a background thread; ``fake.base_url`` is set inside."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    server = _server(fake)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
-                              name="fake-openrouter")
-    thread.start()
-    try:
-        _wait_started(server, thread)
-        fake.base_url = f"http://{host}:{sock.getsockname()[1]}/api/v1"
-        yield fake
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()
-
-
-def _server(fake: FakeOpenRouter) -> uvicorn.Server:
-    config = uvicorn.Config(fake.app, log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=1)
     logging.getLogger("uvicorn.error").addFilter(_QUIET_DROPS)
-    return uvicorn.Server(config)
-
-
-def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the fake OpenRouter server did not start")
-        time.sleep(0.01)
+    with serve_in_thread(fake.app, name="fake-openrouter", host=host, port=port) as base:
+        fake.base_url = f"{base}/api/v1"
+        yield fake
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -15,8 +15,6 @@ Each request takes the next scripted :class:`Reply`; with none left, a 500 says 
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,11 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from tests.integration.local_server import Received, serve_in_thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +39,6 @@ class Reply:
     body: bytes | Mapping[str, Any] = b""  # a mapping is sent as JSON
     headers: Mapping[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class Received:
-    """A request as the fake saw it (header names lower-cased)."""
-
-    path: str
-    headers: Mapping[str, str]
-    body: dict[str, Any]
 
 
 def hit(title: str, url: str, content: str, score: float = 0.9) -> dict[str, Any]:
@@ -122,24 +112,6 @@ async def _pause_unless_gone(request: Request, seconds: float) -> bool:
 @contextmanager
 def serving(fake: FakeTavily, *, host: str = "127.0.0.1") -> Iterator[FakeTavily]:
     """Run ``fake`` with uvicorn in a background thread on a free port; sets ``base_url``."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
-    config = uvicorn.Config(fake.app, log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
-                              name="fake-tavily")
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the fake Tavily server did not start")
-            time.sleep(0.01)
-        fake.base_url = f"http://{host}:{sock.getsockname()[1]}"
+    with serve_in_thread(fake.app, name="fake-tavily", host=host) as base_url:
+        fake.base_url = base_url
         yield fake
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        sock.close()
