@@ -20,3 +20,6 @@ CallId = NewType("CallId", str)
 
 def new_id() -> str:
     return str(uuid.uuid4())
+FileId = NewType("FileId", str)
+JobRunId = NewType("JobRunId", str)
+ToolCallId = NewType("ToolCallId", str)

@@ -16,10 +16,13 @@ from pantheon_core.actor import Role
 from pantheon_core.domain.agents import Agent, name_key
 from pantheon_core.domain.credentials import ApiToken, AuthSession, MagicLink
 from pantheon_core.domain.events import TurnEvent
+from pantheon_core.domain.files import FileScope, StoredFile
+from pantheon_core.domain.jobs import JobRun
 from pantheon_core.domain.pricing import PricingVersion
 from pantheon_core.domain.rooms import Room
 from pantheon_core.domain.sessions import DirectSession, RoomSession
 from pantheon_core.domain.steps import Step
+from pantheon_core.domain.tools import FileAccess, ToolCallRecord
 from pantheon_core.domain.turns import Turn, TurnStatus
 from pantheon_core.domain.usage import LlmCall
 from pantheon_core.domain.users import User
@@ -28,6 +31,8 @@ from pantheon_core.ids import (
     AgentId,
     ApiTokenId,
     DirectSessionId,
+    FileId,
+    JobRunId,
     MagicLinkId,
     RoomId,
     RoomSessionId,
@@ -38,7 +43,7 @@ from pantheon_core.ids import (
 from pantheon_core.ports.mailer import MailMessage
 from pantheon_core.ports.rate_limiter import RateDecision, RateLimit
 from pantheon_core.usecases.catalog import UseCases
-from pantheon_core.usecases.deps import AuthPolicy, Deps, EnginePolicy
+from pantheon_core.usecases.deps import AuthPolicy, Deps, EnginePolicy, FilePolicy, ToolPolicy
 from tests.fake_chat import FakeChatModel
 from tests.pricing_seed import SEED_PRICING
 
@@ -92,6 +97,10 @@ class Store:
     calls: list[LlmCall] = field(default_factory=list)
     pricing: PricingVersion | None = SEED_PRICING  # what migration 0002 seeds
     settings: dict[str, str] = field(default_factory=dict)
+    files: dict[FileId, StoredFile] = field(default_factory=dict)
+    job_runs: dict[JobRunId, JobRun] = field(default_factory=dict)
+    tool_calls: list[ToolCallRecord] = field(default_factory=list)
+    file_accesses: list[FileAccess] = field(default_factory=list)
 
 
 class _Users:
@@ -330,6 +339,79 @@ class _Settings:
         self.s.settings[key] = value
 
 
+class _Files:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def add(self, file: StoredFile) -> None:
+        self.s.files[file.id] = file
+
+    async def get(self, file_id: FileId, *, for_update: bool = False) -> StoredFile | None:
+        return self.s.files.get(file_id)
+
+    async def list_for_scope(self, scope: FileScope, *, deleted: bool = False,
+                             limit: int = 500) -> Sequence[StoredFile]:
+        files = [f for f in self.s.files.values()
+                 if f.scope == scope and f.is_deleted == deleted]
+        return sorted(files, key=lambda f: (f.created_at, f.id), reverse=True)[:limit]
+
+    async def list_by_status(self, statuses: Sequence[str], *,
+                             limit: int = 500) -> Sequence[StoredFile]:
+        files = [f for f in self.s.files.values()
+                 if f.status in statuses and not f.is_deleted]
+        return sorted(files, key=lambda f: (f.created_at, f.id))[:limit]
+
+    async def lock_scope(self, scope: FileScope) -> None:
+        """Nothing to lock: each unit of work has a private copy of the store."""
+
+    async def bytes_used(self, scope: FileScope) -> int:
+        return sum(f.size_bytes for f in self.s.files.values()
+                   if f.scope == scope and not f.is_deleted)
+
+    async def update(self, file: StoredFile) -> None:
+        self.s.files[file.id] = file
+
+
+class _JobRuns:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def add(self, run: JobRun) -> None:
+        self.s.job_runs[run.id] = run
+
+    async def update(self, run: JobRun) -> None:
+        self.s.job_runs[run.id] = run
+
+    async def list_for_message(self, message_id: str) -> Sequence[JobRun]:
+        runs = [r for r in self.s.job_runs.values() if r.message_id == message_id]
+        return sorted(runs, key=lambda r: (r.attempt, r.started_at, r.id))
+
+    async def list_recent(self, *, name: str | None = None, status: str | None = None,
+                          limit: int = 100) -> Sequence[JobRun]:
+        runs = [r for r in self.s.job_runs.values()
+                if (name is None or r.name == name) and (status is None or r.status == status)]
+        return sorted(runs, key=lambda r: (r.started_at, r.id), reverse=True)[:limit]
+
+
+class _ToolUsage:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def add_call(self, record: ToolCallRecord) -> None:
+        self.s.tool_calls.append(record)
+
+    async def add_file_access(self, access: FileAccess) -> None:
+        self.s.file_accesses.append(access)
+
+    async def calls_for_turn(self, turn_id: TurnId) -> Sequence[ToolCallRecord]:
+        calls = [c for c in self.s.tool_calls if c.turn_id == turn_id]
+        return sorted(calls, key=lambda c: (c.created_at, c.round, c.id))
+
+    async def file_accesses_for_turn(self, turn_id: TurnId) -> Sequence[FileAccess]:
+        accesses = [a for a in self.s.file_accesses if a.turn_id == turn_id]
+        return sorted(accesses, key=lambda a: (a.created_at, a.id))
+
+
 class _Credentials:
     def __init__(self, s: Store) -> None:
         self.s = s
@@ -402,6 +484,9 @@ class FakeUnitOfWork:
         self.usage = _Usage(self._work)
         self.pricing = _Pricing(self._work)
         self.settings = _Settings(self._work)
+        self.files = _Files(self._work)
+        self.job_runs = _JobRuns(self._work)
+        self.tool_usage = _ToolUsage(self._work)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -417,7 +502,7 @@ class FakeUnitOfWork:
         self._work = copy.deepcopy(self.committed_store)
         for repo in (self.users, self.rooms, self.agents, self.turns, self.credentials,
                      self.sessions, self.steps, self.events, self.usage, self.pricing,
-                     self.settings):
+                     self.settings, self.files, self.job_runs, self.tool_usage):
             repo.s = self._work
 
 
@@ -450,7 +535,10 @@ FAST_ENGINE = EnginePolicy(backoff_base_s=0.001, backoff_max_s=0.002, retry_afte
 
 def fake_app(*, limiter: object | None = None, identity: object | None = None,
              mailer: object | None = None, engine: EnginePolicy = FAST_ENGINE,
-             chat: object | None = None) -> FakeApp:
+             chat: object | None = None, search: object | None = None,
+             blobs: object | None = None, documents: object | None = None,
+             jobs: object | None = None, files: FilePolicy | None = None,
+             tools: ToolPolicy | None = None) -> FakeApp:
     """Use cases on in-memory fakes; ``chat`` swaps the scripted model for another one
     (e.g. the real OpenRouter adapter against a fake server)."""
     store, clock, fake_mailer = Store(), FakeClock(), FakeMailer()
@@ -460,6 +548,51 @@ def fake_app(*, limiter: object | None = None, identity: object | None = None,
                 limiter=limiter or AllowAllLimiter(),  # type: ignore[arg-type]
                 chat=chat or fake_chat,  # type: ignore[arg-type]
                 events=events, tasks=tasks,
-                identity=identity, auth=AuthPolicy(), engine=engine)  # type: ignore[arg-type]
+                identity=identity, auth=AuthPolicy(), engine=engine,  # type: ignore[arg-type]
+                search=search, blobs=blobs, documents=documents,  # type: ignore[arg-type]
+                jobs=jobs, files=files or FilePolicy(),  # type: ignore[arg-type]
+                tools=tools or ToolPolicy())
     return FakeApp(store=store, clock=clock, mailer=fake_mailer, chat=fake_chat, events=events,
                    tasks=tasks, uc=UseCases.build(deps))
+
+
+@dataclass(frozen=True)
+class QueuedJob:
+    name: str
+    payload: dict[str, str]
+    message_id: str
+
+
+class FakeJobQueue:
+    """``JobQueue`` that keeps what was queued (``enqueued``, in order, never cleared);
+    :meth:`run_all` runs it the way a worker would."""
+
+    def __init__(self) -> None:
+        self.enqueued: list[QueuedJob] = []
+        self._next = 0  # enqueued[:_next] have run
+
+    async def enqueue(self, name: str, payload: Any) -> str:
+        import uuid
+
+        job = QueuedJob(name, dict(payload), str(uuid.uuid4()))
+        self.enqueued.append(job)
+        return job.message_id
+
+    async def run_all(self, use_cases: UseCases, *, max_attempts: int = 3) -> int:
+        """Run every job not run yet (and those they queue) through ``run_job``; a
+        ``RetryJob`` is retried at once, up to ``max_attempts``. Returns how many ran."""
+        from pantheon_core.usecases.jobs import RetryJob
+
+        ran = 0
+        while self._next < len(self.enqueued):
+            job = self.enqueued[self._next]
+            self._next += 1
+            for attempt in range(1, max_attempts + 1):
+                try:
+                    await use_cases.run_job(job.name, job.payload, message_id=job.message_id,
+                                            attempt=attempt, final=attempt == max_attempts)
+                except RetryJob:
+                    continue
+                break
+            ran += 1
+        return ran

@@ -11,6 +11,7 @@ import anyio
 
 from pantheon_adapters.llm.offline_plan import plan_answer
 from pantheon_adapters.llm.offline_text import summary_answer, synthesis_answer, worker_answer
+from pantheon_adapters.llm.offline_tools import answer_from_tools, tool_calls_for
 from pantheon_core.ports.chat_model import (
     CallFinished,
     ChatChunk,
@@ -18,6 +19,7 @@ from pantheon_core.ports.chat_model import (
     ChatRequest,
     Purpose,
     TextDelta,
+    ToolCallsReady,
     Usage,
 )
 
@@ -74,7 +76,29 @@ class OfflineChatModel:
         return f"offline/{model}"
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        if request.purpose in ("worker", "direct"):
+            calls = tool_calls_for(request)
+            if calls:
+                if self._delay:
+                    await anyio.sleep(self._delay)
+                yield ToolCallsReady(calls)
+                yield CallFinished(
+                    usage=Usage(prompt_tokens=estimate_prompt_tokens(request.messages),
+                                completion_tokens=8 * len(calls), cached_tokens=0,
+                                cost_usd=Decimal(0)),
+                    generation_id=_generation_id(request, repr(calls)),
+                    finish_reason="tool_calls", provider=PROVIDER,
+                    model=f"{PROVIDER}/{request.model}")
+                return
+            if any(m.role == "tool" for m in request.messages):
+                async for chunk in self._speak(request, answer_from_tools(request.messages)):
+                    yield chunk
+                return
         text = _WRITERS.get(request.purpose, worker_answer)(request.messages)
+        async for chunk in self._speak(request, text):
+            yield chunk
+
+    async def _speak(self, request: ChatRequest, text: str) -> AsyncIterator[ChatChunk]:
         pieces = [text] if request.purpose == "plan" else _PIECE.findall(text)
         finish_reason = "stop"
         if request.purpose != "plan" and request.max_tokens is not None:

@@ -21,6 +21,8 @@ class EventType(StrEnum):
     TURN_STARTED = "turn_started"
     STEP_STARTED = "step_started"
     STEP_DELTA = "step_delta"
+    TOOL_STARTED = "tool_started"
+    TOOL_COMPLETED = "tool_completed"
     STEP_COMPLETED = "step_completed"
     TURN_COMPLETED = "turn_completed"
     TURN_FAILED = "turn_failed"
@@ -67,11 +69,21 @@ class StepView:
     content: str = ""
     status: str = "running"
     completed: dict[str, Any] = field(default_factory=dict)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.started, "step_id": self.step_id, "status": self.status,
-                "content": self.content, **{k: v for k, v in self.completed.items()
-                                            if k not in ("status", "content")}}
+                "content": self.content, "tool_calls": self.tool_calls,
+                **{k: v for k, v in self.completed.items() if k not in ("status", "content")}}
+
+    def tool_event(self, kind: EventType, data: dict[str, Any]) -> None:
+        """A tool call starts (status ``running``) or ends (its record replaces it)."""
+        call = {"status": "running", **data} if kind is EventType.TOOL_STARTED else data
+        for i, known in enumerate(self.tool_calls):
+            if known.get("call_id") == data.get("call_id"):
+                self.tool_calls[i] = {**known, **call}
+                return
+        self.tool_calls.append(call)
 
 
 @dataclass
@@ -108,6 +120,9 @@ def fold(turn_id: str, events: Iterable[TurnEvent]) -> Timeline:
             timeline.steps.append(view)
         elif event.type is EventType.STEP_DELTA and event.step_id in by_id:
             by_id[event.step_id].content += str(data.get("text", ""))
+        elif event.type in (EventType.TOOL_STARTED, EventType.TOOL_COMPLETED) \
+                and event.step_id in by_id:
+            by_id[event.step_id].tool_event(event.type, data)
         elif event.type is EventType.STEP_COMPLETED and event.step_id in by_id:
             view = by_id[event.step_id]
             view.status = str(data.get("status", "ok"))

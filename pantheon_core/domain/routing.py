@@ -42,10 +42,11 @@ class PlannedStep:
 class RoutingPlan:
     steps: tuple[PlannedStep, ...]
     synthesis_brief: str
+    corrections: tuple[str, ...] = ()  # what validation changed, shown with the plan
 
     def to_dict(self) -> dict[str, Any]:
         return {"steps": [s.to_dict() for s in self.steps],
-                "synthesis_brief": self.synthesis_brief}
+                "synthesis_brief": self.synthesis_brief, "corrections": list(self.corrections)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,17 +64,20 @@ def parse_plan(text: str, roster: Sequence[AgentSnapshot]) -> RoutingPlan | Plan
         return PlanRejected(("The answer must be a JSON object with 'steps' and "
                              "'synthesis_brief'.",))
     errors: list[str] = []
-    steps = _steps(raw.get("steps"), roster, errors)
+    corrections: list[str] = []
+    steps = _steps(raw.get("steps"), roster, errors, corrections)
     brief = raw.get("synthesis_brief", "")
     if not isinstance(brief, str):
         errors.append("'synthesis_brief' must be a string.")
         brief = ""
     if errors:
         return PlanRejected(tuple(errors))
-    return RoutingPlan(steps=tuple(steps), synthesis_brief=brief.strip()[:MAX_BRIEF])
+    return RoutingPlan(steps=tuple(steps), synthesis_brief=brief.strip()[:MAX_BRIEF],
+                       corrections=tuple(corrections))
 
 
-def _steps(raw: Any, roster: Sequence[AgentSnapshot], errors: list[str]) -> list[PlannedStep]:
+def _steps(raw: Any, roster: Sequence[AgentSnapshot], errors: list[str],
+           corrections: list[str]) -> list[PlannedStep]:
     if not isinstance(raw, list) or not raw:
         errors.append("'steps' must be a non-empty list.")
         return []
@@ -100,8 +104,8 @@ def _steps(raw: Any, roster: Sequence[AgentSnapshot], errors: list[str]) -> list
         if not isinstance(read_files, bool):
             errors.append(f"{where}.read_files must be true or false.")
         elif read_files and agent is not None and not agent.tools.files:
-            errors.append(f"{where}: {agent.name} has no file permission, so read_files "
-                          "must be false.")
+            corrections.append(f"{agent.name} has no file permission: read_files was set to "
+                               "false (FR-TOOL-006).")
         if agent is not None and isinstance(instruction, str) and instruction.strip() \
                 and isinstance(read_files, bool):
             seen.add(agent.agent_id)
@@ -111,10 +115,11 @@ def _steps(raw: Any, roster: Sequence[AgentSnapshot], errors: list[str]) -> list
 
 
 def fallback_plan(roster: Sequence[AgentSnapshot]) -> RoutingPlan:
-    """Every agent, in position order, answering the user's message directly."""
+    """Every agent, in position order, answering the user's message directly (agents with
+    file permission may read the files)."""
     ordered = sorted(roster, key=lambda a: a.position)
     return RoutingPlan(
-        steps=tuple(PlannedStep(a.agent_id, "Answer the user's message from your role.")
-                    for a in ordered),
+        steps=tuple(PlannedStep(a.agent_id, "Answer the user's message from your role.",
+                                a.tools.files) for a in ordered),
         synthesis_brief="Combine the answers into one clear reply to the user.",
     )

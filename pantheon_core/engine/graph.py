@@ -42,18 +42,23 @@ class AgentNode:
     agent: AgentSnapshot
     kind: StepKind = StepKind.WORKER
     instruction: str | None = None
+    read_files: bool = True  # orchestrator: whether the plan directs this worker to read files
 
     async def run(self, runner: StepRunner, memory: MemoryKeeper) -> Sequence[Node]:
         agent, turn = self.agent, runner.turn
         step = await runner.open(self.kind, alias=agent.model_alias, agent_id=agent.agent_id,
                                  agent_name=agent.name, instruction=self.instruction)
+        if runner.toolkit is not None:
+            step.tools = await runner.toolkit.for_agent(agent, read_files=self.read_files)
         system = (prompts.direct_system(agent) if self.kind is StepKind.DIRECT else
                   prompts.worker_system(agent, turn.roster, instruction=self.instruction))
-        messages = build_messages(system=system, memory=await memory.for_step(step),
+        note = step.tools.context_note() if step.tools is not None else None
+        messages = build_messages(system=system + (f"\n\n{note}" if note else ""),
+                                  memory=await memory.for_step(step),
                                   user_message=turn.message, earlier=list(runner.answers),
                                   budget=runner.budget(agent.model_alias))
-        result = await runner.call(step, messages,
-                                   purpose="direct" if self.kind is StepKind.DIRECT else "worker")
+        result = await runner.converse(
+            step, messages, purpose="direct" if self.kind is StepKind.DIRECT else "worker")
         await runner.close(step, content=result.text, error=_error(result.error))
         return ()
 
@@ -86,15 +91,16 @@ class PlanNode:
         await runner.close(step, content=render_plan(plan, turn, data), error=error, data=data,
                            answer=False)
         by_id = {a.agent_id: a for a in turn.roster}
-        workers: list[Node] = [AgentNode(by_id[s.agent_id], instruction=s.instruction)
-                               for s in plan.steps]
+        workers: list[Node] = [AgentNode(by_id[s.agent_id], instruction=s.instruction,
+                                         read_files=s.read_files) for s in plan.steps]
         return [*workers, SynthesisNode(plan)]
 
 
 def _settle(outcome: RoutingPlan | PlanRejected, error: tuple[str, str] | None,
             turn: Turn) -> tuple[RoutingPlan, dict[str, object]]:
     if isinstance(outcome, RoutingPlan) and error is None:
-        return outcome, {"plan": outcome.to_dict(), "plan_fallback": None}
+        return outcome, {"plan": outcome.to_dict(), "plan_fallback": None,
+                         "plan_corrections": list(outcome.corrections)}
     plan = fallback_plan(turn.roster)
     reason = ("The manager model failed: " + error[1]) if error else \
         "The manager's plan was invalid twice."
@@ -105,12 +111,14 @@ def _settle(outcome: RoutingPlan | PlanRejected, error: tuple[str, str] | None,
 
 def render_plan(plan: RoutingPlan, turn: Turn, data: dict[str, object]) -> str:
     names = {a.agent_id: a.name for a in turn.roster}
-    lines = [f"{i}. @{names[s.agent_id]}: {s.instruction}" for i, s in enumerate(plan.steps, 1)]
+    lines = [f"{i}. @{names[s.agent_id]}: {s.instruction}"
+             + (" [may read files]" if s.read_files else "") for i, s in enumerate(plan.steps, 1)]
     fallback = data.get("plan_fallback")
     head = "Plan:" if not fallback else (
         "Plan fallback — every agent answers in roster order. "
         f"{fallback['reason'] if isinstance(fallback, dict) else ''}")
-    return "\n".join([head, *lines])
+    notes = [f"Corrected: {c}" for c in plan.corrections]
+    return "\n".join([head, *lines, *notes])
 
 
 @dataclass(frozen=True, slots=True)

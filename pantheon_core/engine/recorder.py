@@ -18,6 +18,7 @@ import anyio
 
 from pantheon_core.domain.events import EventType, TurnEvent
 from pantheon_core.domain.steps import Step
+from pantheon_core.domain.tools import FileAccess, ToolCallRecord
 from pantheon_core.domain.turns import Turn
 from pantheon_core.domain.usage import LlmCall
 from pantheon_core.errors import Unavailable
@@ -68,11 +69,16 @@ class TurnRecorder:
         await self.emit(EventType.STEP_STARTED, data, step_id=step.id)
 
     async def step_finished(self, step: Step, data: Mapping[str, Any],
-                            calls: Sequence[LlmCall]) -> None:
+                            calls: Sequence[LlmCall], *,
+                            tool_calls: Sequence[ToolCallRecord] = (),
+                            file_accesses: Sequence[FileAccess] = ()) -> None:
         await self.emit(EventType.STEP_COMPLETED, data, step_id=step.id)
-        await self.flush(finished_step=step, calls=calls)
+        await self.flush(finished_step=step, calls=calls, tool_calls=tool_calls,
+                         file_accesses=file_accesses)
 
     async def flush(self, *, finished_step: Step | None = None, calls: Sequence[LlmCall] = (),
+                    tool_calls: Sequence[ToolCallRecord] = (),
+                    file_accesses: Sequence[FileAccess] = (),
                     finished_turn: Turn | None = None, heartbeat: bool = False) -> None:
         """Persist what is pending. The turn row (heartbeat, last_seq, and noticing a
         cancel request) is touched only when ``heartbeat`` asks or one is due."""
@@ -87,6 +93,10 @@ class TurnRecorder:
                     await uow.steps.update(finished_step)
                 for call in calls:
                     await uow.usage.add(call)
+                for record in tool_calls:
+                    await uow.tool_usage.add_call(record)
+                for access in file_accesses:
+                    await uow.tool_usage.add_file_access(access)
                 if events:
                     await uow.events.append(events)
                 if finished_turn is not None:

@@ -30,6 +30,7 @@ from pantheon_core.engine.graph import Node, initial_nodes
 from pantheon_core.engine.memory import MemoryKeeper, load_history
 from pantheon_core.engine.recorder import TurnRecorder
 from pantheon_core.engine.steps import OpenStep, StepRunner, terminal_data, total_credits
+from pantheon_core.engine.tools import Toolkit
 from pantheon_core.ports.chat_model import ChatMessage
 from pantheon_core.ports.unit_of_work import UnitOfWork
 from pantheon_core.usecases.deps import Deps
@@ -89,7 +90,9 @@ class TurnRunner:
         runner = StepRunner(turn=turn, pricing=pricing, manager_alias=manager,
                             recorder=recorder, policy=self.deps.engine,
                             caller=ModelCaller(self.deps.chat, self.deps.clock, self.deps.engine),
-                            provider=self.deps.chat.provider)
+                            provider=self.deps.chat.provider,
+                            toolkit=Toolkit(self.deps, turn, pricing),
+                            tool_policy=self.deps.tools)
         summary_alias = turn.roster[0].model_alias if turn.mode is TurnMode.DIRECT else manager
 
         async def summarize(previous: str, older: Sequence[PastTurn], step: OpenStep) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -11,14 +11,16 @@ from pantheon_core.domain.agents import ModelAlias
 from pantheon_core.domain.events import EventType
 from pantheon_core.domain.pricing import PricingVersion
 from pantheon_core.domain.steps import Step, StepKind, StepStatus, StepUsage
+from pantheon_core.domain.tools import summarize_arguments
 from pantheon_core.domain.turns import Turn, TurnStatus
 from pantheon_core.domain.usage import LlmCall
 from pantheon_core.engine.calls import CallResult, CallScope, ModelCaller
 from pantheon_core.engine.context import Answer
 from pantheon_core.engine.recorder import TurnRecorder
-from pantheon_core.ids import AgentId, StepId, new_id
-from pantheon_core.ports.chat_model import ChatMessage, ChatRequest, Purpose
-from pantheon_core.usecases.deps import EnginePolicy
+from pantheon_core.engine.tools import StepTools, Toolkit
+from pantheon_core.ids import AgentId, StepId, ToolCallId, new_id
+from pantheon_core.ports.chat_model import ChatMessage, ChatRequest, Purpose, ToolCall, ToolSpec
+from pantheon_core.usecases.deps import EnginePolicy, ToolPolicy
 
 
 @dataclass
@@ -26,6 +28,7 @@ class OpenStep:
     step: Step
     calls: list[LlmCall] = field(default_factory=list)
     streamed: list[str] = field(default_factory=list)  # the text so far, kept if interrupted
+    tools: StepTools | None = None
 
     @property
     def text_so_far(self) -> str:
@@ -43,6 +46,8 @@ class StepRunner:
     caller: ModelCaller
     policy: EnginePolicy
     provider: str
+    toolkit: Toolkit | None = None
+    tool_policy: ToolPolicy = field(default_factory=ToolPolicy)
     finished: list[Step] = field(default_factory=list)
     answers: list[Answer] = field(default_factory=list)
     current: OpenStep | None = None
@@ -69,11 +74,12 @@ class StepRunner:
 
     async def call(self, open_step: OpenStep, messages: Sequence[ChatMessage], *,
                    purpose: Purpose, alias: ModelAlias | None = None, stream: bool = True,
-                   json_output: bool = False, max_tokens: int | None = None) -> CallResult:
+                   json_output: bool = False, max_tokens: int | None = None,
+                   tools: tuple[ToolSpec, ...] = ()) -> CallResult:
         step = open_step.step
         price = self.pricing.price_of(alias or step.model_alias)
         model = self.policy.model_for(price.alias.value, price.provider_model_id)
-        request = ChatRequest(model=model, messages=tuple(messages),
+        request = ChatRequest(model=model, messages=tuple(messages), tools=tools,
                               purpose=purpose, json_output=json_output,
                               max_tokens=max_tokens or self.policy.max_output_tokens,
                               user_ref=self.turn.user_id)
@@ -88,6 +94,55 @@ class StepRunner:
         return await self.caller.call(request, scope=scope, price=price, pricing=self.pricing,
                                       sink=open_step.calls, on_delta=on_delta if stream else None)
 
+    async def converse(self, open_step: OpenStep, messages: Sequence[ChatMessage], *,
+                       purpose: Purpose) -> CallResult:
+        """Call the model, running the tools it asks for between calls (at most
+        ``max_rounds`` rounds; the last call offers no tools, so the model must answer).
+        The result's text is everything the step streamed, across rounds."""
+        tools, policy = open_step.tools, self.tool_policy
+        history = list(messages)
+        result = CallResult()
+        for round_no in range(1, policy.max_rounds + 2):
+            last = round_no > policy.max_rounds
+            offer = tools.offered if tools is not None and not last else ()
+            result = await self.call(open_step, history, purpose=purpose, tools=offer)
+            if result.error is not None or not result.tool_calls:
+                break
+            if tools is None:
+                if self.toolkit is None:
+                    break
+                tools = open_step.tools = self.toolkit.no_tools()
+            history.append(ChatMessage("assistant", result.text,
+                                       tool_calls=result.tool_calls))
+            for index, call in enumerate(result.tool_calls):
+                history.append(await self._tool(
+                    open_step, tools, call, round_no,
+                    over=last or index >= policy.max_calls_per_round))
+            if last:
+                break  # calls after the last round are refused; the answer is what streamed
+        result.text = open_step.text_so_far
+        return result
+
+    async def _tool(self, open_step: OpenStep, tools: StepTools, call: ToolCall,
+                    round_no: int, *, over: bool) -> ChatMessage:
+        step_id = open_step.step.id
+        call_id = ToolCallId(new_id())
+        await self.recorder.emit(EventType.TOOL_STARTED, {
+            "call_id": call_id, "tool": call.name[:100], "round": round_no,
+            "arguments": summarize_arguments(call.arguments)}, step_id=step_id)
+        if over:
+            outcome = await tools.refuse(call, call_id=call_id, step_id=step_id,
+                                         round_no=round_no)
+        else:
+            outcome = await tools.run(call, call_id=call_id, step_id=step_id,
+                                      round_no=round_no)
+        data = outcome.record.to_dict()
+        if outcome.access is not None:
+            data["file"] = outcome.access.to_dict()
+        await self.recorder.emit(EventType.TOOL_COMPLETED, data, step_id=step_id)
+        return ChatMessage("tool", outcome.content, name=call.name[:100],
+                           tool_call_id=call.id)
+
     def budget(self, alias: ModelAlias) -> int:
         window = min(self.pricing.price_of(alias).context_window, self.policy.max_context_tokens)
         return max(window - self.policy.max_output_tokens, 512)
@@ -97,6 +152,12 @@ class StepRunner:
         usage = _usage(open_step.calls)
         now = self.recorder.stamp()
         step = open_step.step
+        tools = open_step.tools
+        if tools is not None and tools.records:
+            usage = replace(usage, credits=usage.credits + tools.credits)
+            data = {**(data if data is not None else step.data),
+                    "tool_calls": [r.to_dict() for r in tools.records],
+                    "files_read": [a.to_dict() for a in tools.accesses]}
         if error is None:
             step = step.completed(now, content=content, usage=usage, data=data)
             if answer and content:
@@ -106,7 +167,10 @@ class StepRunner:
                                message=error[1], data=data)
         self.finished.append(step)
         self.current = None
-        await self.recorder.step_finished(step, completed_data(step), open_step.calls)
+        await self.recorder.step_finished(
+            step, completed_data(step), open_step.calls,
+            tool_calls=tools.records if tools is not None else (),
+            file_accesses=tools.accesses if tools is not None else ())
         return step
 
 
@@ -115,8 +179,8 @@ def completed_data(step: Step) -> dict[str, Any]:
                                                   "message": step.error_message}
     return {"status": step.status.value, "content": step.content, "model": step.model,
             "usage": step.usage.to_dict(),
-            "credits": str(step.usage.credits), "error": error, "tool_calls": [],
-            "data": dict(step.data)}
+            "credits": str(step.usage.credits), "error": error,
+            "tool_calls": list(step.data.get("tool_calls", [])), "data": dict(step.data)}
 
 
 def terminal_data(status: TurnStatus, steps: Sequence[Step],

@@ -19,10 +19,13 @@ from pantheon_core.actor import Role
 from pantheon_core.domain.agents import Agent
 from pantheon_core.domain.credentials import ApiToken, AuthSession, MagicLink
 from pantheon_core.domain.events import TurnEvent
+from pantheon_core.domain.files import FileScope, StoredFile
+from pantheon_core.domain.jobs import JobRun
 from pantheon_core.domain.pricing import PricingVersion
 from pantheon_core.domain.rooms import Room
 from pantheon_core.domain.sessions import DirectSession, RoomSession
 from pantheon_core.domain.steps import Step
+from pantheon_core.domain.tools import FileAccess, ToolCallRecord
 from pantheon_core.domain.turns import Turn
 from pantheon_core.domain.usage import LlmCall
 from pantheon_core.domain.users import User
@@ -30,6 +33,7 @@ from pantheon_core.ids import (
     AgentId,
     ApiTokenId,
     DirectSessionId,
+    FileId,
     MagicLinkId,
     RoomId,
     RoomSessionId,
@@ -172,4 +176,52 @@ class CredentialRepository(Protocol):
     async def update_api_token(self, token: ApiToken) -> None: ...
     async def purge_expired(self, now: datetime) -> int:
         """Delete used or expired magic links and expired sessions; returns how many rows went."""
+        ...
+
+
+class FileRepository(Protocol):
+    async def add(self, file: StoredFile) -> None: ...
+    async def get(self, file_id: FileId, *, for_update: bool = False) -> StoredFile | None:
+        """``for_update`` locks the row until commit where the database can (PostgreSQL)."""
+        ...
+    async def list_for_scope(self, scope: FileScope, *, deleted: bool = False,
+                             limit: int = 500) -> Sequence[StoredFile]:
+        """Live files of the scope (or, with ``deleted``, soft-deleted ones), newest first."""
+        ...
+    async def list_by_status(self, statuses: Sequence[str], *,
+                             limit: int = 500) -> Sequence[StoredFile]:
+        """Live files in any of these statuses, oldest first (for re-queueing stuck parses)."""
+        ...
+    async def lock_scope(self, scope: FileScope) -> None:
+        """Serialise quota checks of one scope until commit: locks the room (or direct
+        session) row on PostgreSQL; on SQLite, begins the transaction as the writer."""
+        ...
+    async def bytes_used(self, scope: FileScope) -> int:
+        """The sizes of the scope's files that are not soft-deleted, summed."""
+        ...
+    async def update(self, file: StoredFile) -> None: ...
+
+
+class JobRunRepository(Protocol):
+    async def add(self, run: JobRun) -> None: ...
+    async def update(self, run: JobRun) -> None: ...
+    async def list_for_message(self, message_id: str) -> Sequence[JobRun]:
+        """Every attempt of one queued job, by attempt then start time."""
+        ...
+    async def list_recent(self, *, name: str | None = None, status: str | None = None,
+                          limit: int = 100) -> Sequence[JobRun]:
+        """Newest first."""
+        ...
+
+
+class ToolUsageRepository(Protocol):
+    """Telemetry of tool calls and file reads (FR-TOOL-007). Append-only."""
+
+    async def add_call(self, record: ToolCallRecord) -> None: ...
+    async def add_file_access(self, access: FileAccess) -> None: ...
+    async def calls_for_turn(self, turn_id: TurnId) -> Sequence[ToolCallRecord]:
+        """By creation time, then round."""
+        ...
+    async def file_accesses_for_turn(self, turn_id: TurnId) -> Sequence[FileAccess]:
+        """By creation time."""
         ...

@@ -9,10 +9,13 @@ from pantheon_core.ports.repositories import (
     AppSettingRepository,
     CredentialRepository,
     EventRepository,
+    FileRepository,
+    JobRunRepository,
     PricingRepository,
     RoomRepository,
     SessionRepository,
     StepRepository,
+    ToolUsageRepository,
     TurnRepository,
     UsageRepository,
     UserRepository,
@@ -49,6 +52,12 @@ class UnitOfWork(Protocol):
     def pricing(self) -> PricingRepository: ...
     @property
     def settings(self) -> AppSettingRepository: ...
+    @property
+    def files(self) -> FileRepository: ...
+    @property
+    def job_runs(self) -> JobRunRepository: ...
+    @property
+    def tool_usage(self) -> ToolUsageRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, exc_type: type[BaseException] | None,

@@ -9,7 +9,9 @@ from pantheon_core.usecases import (
     agents,
     conversation,
     direct,
+    files,
     housekeeping,
+    jobs,
     models,
     rooms,
     signin,
@@ -53,6 +55,17 @@ class UseCases:
     list_direct_sessions: direct.ListDirectSessions
     get_direct_session: direct.GetDirectSession
     send_direct: direct.SendDirect
+    # files
+    request_upload: files.RequestUpload
+    finish_upload: files.FinishUpload
+    list_files: files.ListFiles
+    get_file: files.GetFile
+    delete_file: files.DeleteFile
+    restore_file: files.RestoreFile
+    create_download_link: files.CreateDownloadLink
+    open_download: files.OpenDownload
+    parse_file: files.ParseFile
+    requeue_stuck_files: files.RequeueStuckFiles
     # models
     list_models: models.ListModels
     get_manager_model: models.GetManagerModel
@@ -74,6 +87,9 @@ class UseCases:
     list_admins: users.ListAdmins
     # housekeeping
     purge_expired_credentials: housekeeping.PurgeExpiredCredentials
+    # background jobs
+    run_job: jobs.RunJob
+    list_job_runs: jobs.ListJobRuns
 
     @classmethod
     def build(cls, deps: Deps) -> UseCases:

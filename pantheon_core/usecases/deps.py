@@ -7,14 +7,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pantheon_core.domain.credentials import MAGIC_LINK_TTL, SESSION_TTL
+from pantheon_core.domain.files import MAX_FILE_BYTES, MAX_SCOPE_BYTES
+from pantheon_core.ports.blob_store import BlobStore
 from pantheon_core.ports.chat_model import ChatModel
 from pantheon_core.ports.clock import Clock
+from pantheon_core.ports.documents import DocumentParser, ParseLimits
 from pantheon_core.ports.identity import IdentityVerifier
+from pantheon_core.ports.jobs import JobQueue
 from pantheon_core.ports.mailer import Mailer
 from pantheon_core.ports.rate_limiter import RateLimit, RateLimiter
 from pantheon_core.ports.tasks import BackgroundTasks
 from pantheon_core.ports.turn_events import TurnEvents
 from pantheon_core.ports.unit_of_work import UnitOfWorkFactory
+from pantheon_core.ports.web_search import WebSearch
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,36 @@ class EnginePolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class FilePolicy:
+    """Uploads, downloads and parsing (FR-TOOL-003/004, NFR-SEC-003).
+
+    ``signing_secret`` signs upload and download URLs (HMAC-SHA256); ``url_base`` is where
+    those URLs point (the API's public URL + ``/api/v1``).
+    """
+
+    signing_secret: str = "pantheon-development-secret"
+    url_base: str = "http://127.0.0.1:8000/api/v1"
+    upload_ttl: timedelta = timedelta(minutes=15)
+    download_ttl: timedelta = timedelta(minutes=5)
+    max_file_bytes: int = MAX_FILE_BYTES
+    max_scope_bytes: int = MAX_SCOPE_BYTES
+    parse: ParseLimits = field(default_factory=ParseLimits)
+    parse_max_attempts: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ToolPolicy:
+    """How agents use tools inside one step."""
+
+    max_rounds: int = 3  # model → tools → model rounds per step; then it must answer
+    max_calls_per_round: int = 4
+    search_results: int = 5
+    search_budget_chars: int = 6_000
+    read_file_max_chars: int = 12_000  # per read_file call, further capped by the context
+    search_timeout_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
 class Deps:
     uow: UnitOfWorkFactory
     clock: Clock
@@ -64,6 +99,12 @@ class Deps:
     identity: IdentityVerifier | None = None
     auth: AuthPolicy = field(default_factory=AuthPolicy)
     engine: EnginePolicy = field(default_factory=EnginePolicy)
+    search: WebSearch | None = None  # None: web_search answers ``search_not_configured``
+    blobs: BlobStore | None = None  # None: files answer ``files_not_configured``
+    documents: DocumentParser | None = None
+    jobs: JobQueue | None = None  # None: parse jobs run inline (tests, scripts)
+    files: FilePolicy = field(default_factory=FilePolicy)
+    tools: ToolPolicy = field(default_factory=ToolPolicy)
 
 
 class UseCase:
