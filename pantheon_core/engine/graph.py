@@ -19,7 +19,7 @@ from pantheon_core.domain.routing import PlanRejected, RoutingPlan, fallback_pla
 from pantheon_core.domain.steps import MANAGER_NAME, StepKind
 from pantheon_core.domain.turns import AgentSnapshot, Turn
 from pantheon_core.engine import prompts
-from pantheon_core.engine.context import build_messages
+from pantheon_core.engine.context import CHARS_PER_TOKEN, build_messages
 from pantheon_core.engine.memory import MemoryKeeper
 from pantheon_core.engine.steps import StepRunner
 from pantheon_core.ports.chat_model import ChatMessage, ProviderError
@@ -49,7 +49,9 @@ class AgentNode:
         step = await runner.open(self.kind, alias=agent.model_alias, agent_id=agent.agent_id,
                                  agent_name=agent.name, instruction=self.instruction)
         if runner.toolkit is not None:
-            step.tools = await runner.toolkit.for_agent(agent, read_files=self.read_files)
+            step.tools = await runner.toolkit.for_agent(
+                agent, read_files=self.read_files,
+                budget_chars=runner.budget(agent.model_alias) * CHARS_PER_TOKEN // 2)
         system = (prompts.direct_system(agent) if self.kind is StepKind.DIRECT else
                   prompts.worker_system(agent, turn.roster, instruction=self.instruction))
         note = step.tools.context_note() if step.tools is not None else None

@@ -342,7 +342,11 @@ class ParseFile(_FileUseCase):
             extracted = await self.deps.documents.extract(file.kind, data,
                                                           limits=self.deps.files.parse)
             text_key = text_key_for(file.id)
-            encoded = extracted.text.encode("utf-8")
+            text = extracted.text
+            if extracted.truncated:
+                text += (f"\n\n[The rest of this file's text was not kept: only the first "
+                         f"{self.deps.files.parse.max_chars} characters are.]")
+            encoded = text.encode("utf-8")
 
             async def body() -> AsyncIterator[bytes]:
                 yield encoded
@@ -350,7 +354,7 @@ class ParseFile(_FileUseCase):
             await blobs.put(text_key, body(), max_bytes=len(encoded) + 1,
                             content_type="text/plain; charset=utf-8")
             await self._finish(file.ready(self.deps.clock.now(), text_key=text_key,
-                                          text_chars=len(extracted.text),
+                                          text_chars=len(text),
                                           page_offsets=extracted.page_offsets))
         except InvalidInput as exc:  # the content itself is bad: retrying cannot help
             await self._finish(file.failed(self.deps.clock.now(), code=exc.code,
