@@ -177,7 +177,8 @@ class StepTools:
             if call.name == WEB_SEARCH:
                 content, summary = await self._search(args)
             else:
-                content, summary, access = await self._read(args, step_id=step_id)
+                content, summary, access = await self._read(args, call_id=call_id,
+                                                            step_id=step_id)
         except _ToolFailure as failure:
             if status is ToolCallStatus.ALLOWED:
                 status = ToolCallStatus.ERROR
@@ -187,7 +188,6 @@ class StepTools:
                               latency_ms=int((time.monotonic() - started) * 1000),
                               summary=summary, error=error)
         if access is not None:
-            access = FileAccess(**{**_fields(access), "tool_call_id": record.id})
             self.accesses.append(access)
         self.records.append(record)
         return ToolOutcome(content=content, record=record, access=access)
@@ -247,7 +247,7 @@ class StepTools:
                                "fill the model's context; answer with what you have.")
         return self.remaining_chars
 
-    async def _read(self, args: Mapping[str, Any], *,
+    async def _read(self, args: Mapping[str, Any], *, call_id: ToolCallId,
                     step_id: StepId) -> tuple[str, str, FileAccess]:
         ref = args.get("file_id")
         if not isinstance(ref, str) or not ref.strip():
@@ -279,13 +279,9 @@ class StepTools:
         kit = self.kit
         access = FileAccess(id=new_id(), file_id=file.id, user_id=kit.turn.user_id,
                             turn_id=kit.turn.id, step_id=step_id, agent_id=self.agent_id,
-                            tool_call_id=ToolCallId(""), chars_returned=len(chunk),
+                            tool_call_id=call_id, chars_returned=len(chunk),
                             created_at=kit.deps.clock.now(), page_from=page, page_to=page)
         return content, f"read {len(chunk)} characters of {file.name} ({where})", access
-
-
-def _fields(access: FileAccess) -> dict[str, Any]:
-    return {name: getattr(access, name) for name in FileAccess.__slots__}
 
 
 def _arguments(raw: str) -> Mapping[str, Any]:
