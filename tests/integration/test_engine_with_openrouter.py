@@ -13,6 +13,8 @@ from decimal import Decimal
 import pytest
 
 from pantheon_adapters.llm.openai_compatible import OpenAICompatibleChatModel
+from pantheon_core.actor import Actor
+from tests.fake_tools import FakeWebSearch
 from tests.fakes import FAST_ENGINE, FakeApp, fake_app
 from tests.integration.fake_openrouter import (
     FakeOpenRouter,
@@ -22,6 +24,7 @@ from tests.integration.fake_openrouter import (
     mid_stream_error_reply,
     serving,
     text_reply,
+    tool_calls_reply,
 )
 from tests.unit.engine_helpers import room_of, run_turn
 
@@ -89,3 +92,44 @@ async def test_a_hung_provider_ends_the_turn_failed_after_bounded_retries(
     assert view.turn.status.value == "failed"
     assert view.turn.error_code == "provider_timeout"
     assert [r.error_code for r in app.store.calls] == ["provider_timeout"] * 3
+
+
+async def test_tool_rounds_on_the_wire(provider: FakeOpenRouter) -> None:
+    """The permitted tool is offered in OpenAI's format, a call streamed in fragments runs,
+    and its result goes back as a ``tool`` message tied to the call id; a call to a tool
+    the agent lacks is refused without running."""
+    search = FakeWebSearch()
+    chat = OpenAICompatibleChatModel(provider.base_url, api_key="sk-test", openrouter=True,
+                                     read_s=1.0, connect_s=1.0)
+    app = fake_app(chat=chat, search=search, engine=replace(FAST_ENGINE,
+                                                            first_token_timeout_s=1.0))
+    try:
+        provider.reset()
+        actor = await app.uc.act_as(Actor.operator(), "ana@example.com")
+        room = await app.uc.create_room(actor, name="Lab", mode="roundtable")
+        await app.uc.add_agent(actor, room.id, name="Scout", model_alias="qwen",
+                               web_search=True)
+        provider.script(
+            tool_calls_reply([("call_a", "web_search", '{"query": "pantheon news"}'),
+                              ("call_b", "read_file", '{"file_id": "x"}')]),
+            text_reply(["Found", " it."]))
+        view = await run_turn(app, actor, room.id, "What is new?")
+    finally:
+        await chat.aclose()
+    first, second = provider.requests[-2].body, provider.requests[-1].body
+    assert [t["function"]["name"] for t in first["tools"]] == ["web_search"]
+    assert first["tools"][0]["type"] == "function"
+    assistant = second["messages"][-3]
+    assert assistant["role"] == "assistant"
+    assert [c["id"] for c in assistant["tool_calls"]] == ["call_a", "call_b"]
+    results = second["messages"][-2:]
+    assert [(m["role"], m["tool_call_id"]) for m in results] == [("tool", "call_a"),
+                                                                ("tool", "call_b")]
+    assert "https://example.com/1" in results[0]["content"]
+    assert results[1]["content"].startswith("Refused:")
+    assert search.queries == ["pantheon news"]
+    step = view.timeline.to_dict()["steps"][0]
+    assert step["content"] == "Found it."
+    assert [(c["tool"], c["status"]) for c in step["tool_calls"]] == [
+        ("web_search", "allowed"), ("read_file", "denied")]
+    assert len(app.store.calls) == 2  # one usage row per LLM call, tool rounds included
