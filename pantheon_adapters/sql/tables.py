@@ -16,7 +16,9 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
@@ -307,6 +309,95 @@ app_settings = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
     _at("updated_at"),
+)
+
+# A file belongs to exactly one scope, a room or a direct session, and goes with it.
+files = Table(
+    "files", metadata,
+    _id(),
+    _owner("owner_id", "users.id", index=False),
+    Column("room_id", String(ID), ForeignKey("rooms.id", ondelete="CASCADE"), nullable=True),
+    Column("direct_session_id", String(ID),
+           ForeignKey("direct_sessions.id", ondelete="CASCADE"), nullable=True),
+    Column("name", String(200), nullable=False),  # sanitised display name, never a path
+    Column("kind", String(16), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("blob_key", String(255), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("text_key", String(255), nullable=True),
+    _count("text_chars"),
+    Column("page_offsets", JSON, nullable=False),  # character offset where each page starts
+    Column("error_code", String(64), nullable=True),
+    Column("error_message", Text, nullable=True),
+    _count("parse_attempts"),
+    _at("created_at"),
+    _at("updated_at"),
+    _at("deleted_at", nullable=True),
+    CheckConstraint("(room_id IS NULL) <> (direct_session_id IS NULL)", name="one_scope"),
+)
+
+Index("ix_files_room_id_deleted_at", files.c.room_id, files.c.deleted_at)
+Index("ix_files_direct_session_id_deleted_at", files.c.direct_session_id, files.c.deleted_at)
+
+# One row per execution of a background job; ``message_id`` is the queue's id, shared by
+# every attempt of one job.
+job_runs = Table(
+    "job_runs", metadata,
+    _id(),
+    Column("name", String(64), nullable=False),
+    Column("message_id", String(128), nullable=False, index=True),
+    Column("attempt", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("subject", String(255), nullable=False, server_default=""),
+    _at("started_at"),
+    _at("finished_at", nullable=True),
+    Column("duration_ms", BigInteger, nullable=True),
+    Column("error", Text, nullable=True),
+)
+
+Index("ix_job_runs_name_started_at", job_runs.c.name, job_runs.c.started_at)
+
+# Tool calls and file reads are usage records too (FR-TOOL-007): ids without foreign keys,
+# append-only.
+tool_call_events = Table(
+    "tool_call_events", metadata,
+    _id(),
+    Column("user_id", String(ID), nullable=False),
+    Column("turn_id", String(ID), nullable=False, index=True),
+    Column("step_id", String(ID), nullable=False),
+    Column("agent_id", String(ID), nullable=True),
+    Column("room_id", String(ID), nullable=True),
+    Column("direct_session_id", String(ID), nullable=True),
+    Column("tool", String(128), nullable=False),  # as the model named it
+    Column("arguments_summary", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("latency_ms", Integer, nullable=False),
+    Column("credits", ExactDecimal(18, 6), nullable=False),
+    Column("pricing_version", String(32), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("result_summary", Text, nullable=False),
+    Column("error_code", String(64), nullable=True),
+    Column("error_message", Text, nullable=True),
+    _at("created_at"),
+)
+
+Index("ix_tool_call_events_user_id_created_at", tool_call_events.c.user_id,
+      tool_call_events.c.created_at)
+
+file_access_events = Table(
+    "file_access_events", metadata,
+    _id(),
+    Column("file_id", String(ID), nullable=False, index=True),
+    Column("user_id", String(ID), nullable=False),
+    Column("turn_id", String(ID), nullable=False, index=True),
+    Column("step_id", String(ID), nullable=False),
+    Column("agent_id", String(ID), nullable=True),
+    Column("tool_call_id", String(ID), nullable=False),
+    Column("chars_returned", Integer, nullable=False),
+    Column("page_from", Integer, nullable=True),
+    Column("page_to", Integer, nullable=True),
+    _at("created_at"),
 )
 
 magic_links = Table(

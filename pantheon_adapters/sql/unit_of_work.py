@@ -10,10 +10,13 @@ from pantheon_adapters.sql.agents import SqlAgentRepository
 from pantheon_adapters.sql.app_settings import SqlAppSettingRepository
 from pantheon_adapters.sql.credentials import SqlCredentialRepository
 from pantheon_adapters.sql.events import SqlEventRepository
+from pantheon_adapters.sql.files import SqlFileRepository
+from pantheon_adapters.sql.job_runs import SqlJobRunRepository
 from pantheon_adapters.sql.pricing import SqlPricingRepository
 from pantheon_adapters.sql.rooms import SqlRoomRepository
 from pantheon_adapters.sql.sessions import SqlSessionRepository
 from pantheon_adapters.sql.steps import SqlStepRepository
+from pantheon_adapters.sql.tool_usage import SqlToolUsageRepository
 from pantheon_adapters.sql.turns import SqlTurnRepository
 from pantheon_adapters.sql.tx import Tx
 from pantheon_adapters.sql.usage import SqlUsageRepository
@@ -41,6 +44,9 @@ class SqlUnitOfWork:
     usage: SqlUsageRepository
     pricing: SqlPricingRepository
     settings: SqlAppSettingRepository
+    files: SqlFileRepository
+    job_runs: SqlJobRunRepository
+    tool_usage: SqlToolUsageRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -62,6 +68,9 @@ class SqlUnitOfWork:
         self.usage = SqlUsageRepository(tx)
         self.pricing = SqlPricingRepository(tx)
         self.settings = SqlAppSettingRepository(tx)
+        self.files = SqlFileRepository(tx)
+        self.job_runs = SqlJobRunRepository(tx)
+        self.tool_usage = SqlToolUsageRepository(tx)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -10,7 +10,7 @@ import anyio
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
-from sqlalchemy import bindparam, create_engine, inspect, text
+from sqlalchemy import CheckConstraint, bindparam, create_engine, inspect, text
 
 from pantheon_adapters.sql import migrate
 from pantheon_adapters.sql.coltypes import UTCDateTime
@@ -88,6 +88,21 @@ def test_partial_indexes_have_the_predicates_the_code_declares(database_url: str
                     assert (declared is None) == (found is None), index.name
                     if declared is not None:
                         assert _predicate(found) == _predicate(declared), index.name
+    finally:
+        engine.dispose()
+
+
+def test_check_constraints_are_the_ones_the_code_declares(database_url: str) -> None:
+    """Autogenerate does not compare CHECK constraints either, so this compares their names."""
+    migrate.upgrade(database_url, "head")
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as connection:
+            inspector = inspect(connection)
+            for table in metadata.tables.values():
+                declared = {c.name for c in table.constraints if isinstance(c, CheckConstraint)}
+                found = {c["name"] for c in inspector.get_check_constraints(table.name)}
+                assert found == declared, table.name
     finally:
         engine.dispose()
 
