@@ -10,24 +10,31 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from pantheon_adapters.settings import Settings
 from pantheon_adapters.system.clock import SystemClock
 from pantheon_adapters.tasks.inprocess import InProcessTasks
+from pantheon_core.ports.blob_store import BlobStore
 from pantheon_core.ports.chat_model import ChatModel
 from pantheon_core.ports.clock import Clock
+from pantheon_core.ports.documents import DocumentParser
 from pantheon_core.ports.identity import IdentityVerifier
+from pantheon_core.ports.jobs import JobQueue
 from pantheon_core.ports.mailer import Mailer
 from pantheon_core.ports.rate_limiter import RateLimiter
 from pantheon_core.ports.turn_events import TurnEvents
+from pantheon_core.ports.web_search import WebSearch
 from pantheon_core.usecases.catalog import UseCases
-from pantheon_core.usecases.deps import AuthPolicy, Deps, EnginePolicy
+from pantheon_core.usecases.deps import AuthPolicy, Deps, EnginePolicy, FilePolicy
 
-__all__ = ["Container", "Settings", "build_container", "database_current", "database_downgrade",
-           "database_upgrade", "load_settings"]
+if TYPE_CHECKING:
+    from pantheon_adapters.jobs.dramatiq_jobs import JobRuntime
+
+__all__ = ["Container", "Settings", "build_container", "build_job_runtime",
+           "database_current", "database_downgrade", "database_upgrade", "load_settings"]
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -45,6 +52,7 @@ class Container:
     tasks: InProcessTasks
     readiness_checks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     latest_login_link: Callable[[str], str | None] = lambda _email: None
+    jobs_runtime: JobRuntime | None = None  # the job broker this container sends to (if any)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def readiness(self) -> dict[str, str]:
@@ -61,8 +69,12 @@ class Container:
 
     async def aclose(self) -> None:
         """Let running turns finish (or end them) first, while every adapter still works;
-        then release the adapters in reverse order of creation."""
+        then let the in-process job worker finish and stop (its jobs run in a container of
+        their own, closed with it); then release the adapters in reverse order of creation."""
         await self.tasks.aclose()
+        if self.jobs_runtime is not None:
+            runtime, self.jobs_runtime = self.jobs_runtime, None
+            await anyio.to_thread.run_sync(runtime.close)
         for close in reversed(self._closers):
             await close()
         self._closers.clear()
@@ -87,19 +99,46 @@ async def build_container(
     chat: ChatModel | None = None,
     events: TurnEvents | None = None,
     engine: EnginePolicy | None = None,
+    search: WebSearch | None = None,
+    blobs: BlobStore | None = None,
+    documents: DocumentParser | None = None,
+    jobs: JobQueue | None = None,
+    inside_worker: bool = False,
 ) -> Container:
+    """Wire every port from ``settings``; a keyword given here replaces the built adapter.
+
+    ``jobs``: without one, the container sends jobs to a :class:`JobRuntime` of its own
+    (closed with it), which also runs them on a worker thread of this process when
+    ``settings.effective_jobs_in_process`` — or, with neither Redis nor an in-process
+    worker, has none and file parsing runs inline.
+
+    ``inside_worker``: this container runs jobs inside a worker (the host of a runtime), so
+    it starts no worker of its own and does not migrate the database again.
+    """
     from pantheon_adapters.sql.database import Database
 
+    overrides: dict[str, Any] = {
+        name: value for name, value in {
+            "clock": clock, "mailer": mailer, "limiter": limiter, "identity": identity,
+            "chat": chat, "events": events, "engine": engine, "search": search,
+            "blobs": blobs, "documents": documents}.items() if value is not None}
     settings = settings or load_settings()
     clock = clock or SystemClock()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if settings.should_auto_migrate:
+    if settings.should_auto_migrate and not inside_worker:
         await database_upgrade(settings)
     parts = _Parts()
     database = Database(settings.effective_database_url)
     parts.closers.append(database.dispose)
     parts.checks["database"] = database.ping
     tasks = InProcessTasks()
+    files = file_policy(settings)
+    blobs = blobs or _build_blobs(settings, parts)
+    parts.checks["storage"] = blobs.ping
+    runtime: JobRuntime | None = None
+    if jobs is None:
+        runtime = _build_jobs_runtime(settings, files, overrides, inside_worker=inside_worker)
+        jobs = runtime.queue() if runtime is not None else None
     deps = Deps(
         uow=database.unit_of_work,
         clock=clock,
@@ -120,10 +159,94 @@ async def build_container(
             call_timeout_s=settings.llm_call_timeout_s,
             model_overrides=dict(settings.llm_models),
         ),
+        search=search or _build_search(settings),
+        blobs=blobs,
+        documents=documents or _build_documents(),
+        jobs=jobs,
+        files=files,
     )
-    return Container(settings=settings, use_cases=UseCases.build(deps), clock=clock,
-                     tasks=tasks, readiness_checks=parts.checks,
-                     latest_login_link=parts.latest_login_link, _closers=parts.closers)
+    container = Container(settings=settings, use_cases=UseCases.build(deps), clock=clock,
+                          tasks=tasks, readiness_checks=parts.checks,
+                          latest_login_link=parts.latest_login_link, jobs_runtime=runtime,
+                          _closers=parts.closers)
+    if runtime is not None and runtime.in_process and runtime.uses_redis:
+        # jobs may already wait in Redis: consume them now, not at this process's first send
+        try:
+            await anyio.to_thread.run_sync(runtime.start_worker)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await container.aclose()
+            raise
+    return container
+
+
+def file_policy(settings: Settings) -> FilePolicy:
+    return FilePolicy(
+        signing_secret=settings.signing_secret(),
+        url_base=settings.public_url.rstrip("/") + "/api/v1",
+        upload_ttl=timedelta(minutes=settings.upload_ttl_minutes),
+    )
+
+
+def build_job_runtime(settings: Settings, **overrides: Any) -> JobRuntime:
+    """The job runtime of a ``pantheon worker`` process: its broker and actors, whose jobs
+    run in one container built (with ``overrides``) on the worker's event loop. The caller
+    starts its worker and closes it."""
+    return _job_runtime(settings, file_policy(settings), overrides, in_process=False)
+
+
+def _build_jobs_runtime(settings: Settings, files: FilePolicy, overrides: dict[str, Any], *,
+                        inside_worker: bool) -> JobRuntime | None:
+    in_process = settings.effective_jobs_in_process and not inside_worker
+    if not (in_process or settings.redis_url):
+        return None  # nothing would ever consume the in-memory queue: parse inline
+    return _job_runtime(settings, files, overrides, in_process=in_process)
+
+
+def _job_runtime(settings: Settings, files: FilePolicy, overrides: dict[str, Any], *,
+                 in_process: bool) -> JobRuntime:
+    from pantheon_adapters.jobs.dramatiq_jobs import JobRuntime
+
+    runtime: JobRuntime
+
+    async def host() -> Container:
+        # jobs sent by a job go back to this runtime's broker
+        return await build_container(settings, **overrides, jobs=runtime.queue(),
+                                     inside_worker=True)
+
+    runtime = JobRuntime(settings, host, files=files, in_process=in_process)
+    return runtime
+
+
+def _build_blobs(settings: Settings, parts: _Parts) -> BlobStore:
+    if settings.effective_storage_backend == "s3":
+        from pantheon_adapters.storage.s3 import S3BlobStore
+
+        assert settings.s3_bucket and settings.s3_access_key_id  # checked by Settings
+        assert settings.s3_secret_access_key
+        store = S3BlobStore(settings.s3_bucket, endpoint_url=settings.s3_endpoint_url,
+                            region=settings.s3_region,
+                            access_key_id=settings.s3_access_key_id,
+                            secret_access_key=settings.s3_secret_access_key)
+        parts.closers.append(store.aclose)
+        return store
+    from pantheon_adapters.storage.local import LocalBlobStore
+
+    return LocalBlobStore(settings.effective_storage_dir)
+
+
+def _build_search(settings: Settings) -> WebSearch | None:
+    if not settings.tavily_api_key:
+        return None
+    from pantheon_adapters.search.tavily import TavilyWebSearch
+
+    return TavilyWebSearch(settings.tavily_api_key, api_base_url=settings.tavily_base_url)
+
+
+def _build_documents() -> DocumentParser:
+    from pantheon_adapters.documents.parser import LocalDocumentParser
+
+    return LocalDocumentParser()
 
 
 def _build_mailer(settings: Settings, parts: _Parts) -> Mailer:

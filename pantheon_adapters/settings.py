@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_KEY_CHARS = 16
 
 
 def _default_data_dir() -> Path:
@@ -58,6 +62,53 @@ class Settings(BaseSettings):
     llm_max_attempts: int = 3
     offline_word_delay_ms: int = 30
 
+    tavily_api_key: str | None = None  # unset: web_search answers search_not_configured
+    tavily_base_url: str | None = None
+
+    storage_backend: Literal["local", "s3"] | None = None  # None: s3 when s3_bucket is set
+    storage_dir: Path | None = None  # local backend; default data_dir/files
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # Supabase Storage, MinIO, …; None: AWS
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = Field(default=None, validate_default=True)
+
+    # Signs upload and download URLs. Development without one: a random secret kept in
+    # data_dir/secret_key. Production: required.
+    secret_key: str | None = Field(default=None, validate_default=True)
+    upload_ttl_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
+    jobs_in_process: bool | None = None  # None: in this process unless Redis carries the jobs
+    jobs_namespace: str = "pantheon"  # Redis key prefix of the job queues
+    worker_heartbeat_timeout_s: float = Field(default=60.0, gt=0)  # then its jobs are redelivered
+
+    @field_validator("s3_secret_access_key")
+    @classmethod
+    def _s3_complete(cls, value: str | None, info: ValidationInfo) -> str | None:
+        data = info.data
+        backend = data.get("storage_backend") or ("s3" if data.get("s3_bucket") else "local")
+        if backend == "s3":
+            missing = [f"PANTHEON_{name.upper()}" for name, given in (
+                ("s3_bucket", data.get("s3_bucket")),
+                ("s3_access_key_id", data.get("s3_access_key_id")),
+                ("s3_secret_access_key", value)) if not given]
+            if missing:
+                raise ValueError(f"S3 file storage needs {', '.join(missing)}.")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_for_production(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and len(value) < MIN_SECRET_KEY_CHARS:
+            raise ValueError(f"PANTHEON_SECRET_KEY must be at least {MIN_SECRET_KEY_CHARS} "
+                             "characters long.")
+        if value is None and info.data.get("env") == "production":
+            raise ValueError(
+                "PANTHEON_SECRET_KEY is required when PANTHEON_ENV=production: it signs upload "
+                "and download links. Make one with: python -c \"import secrets; "
+                "print(secrets.token_urlsafe(32))\"")
+        return value
+
     @property
     def llm_backend(self) -> str:
         """``openrouter``, ``openai-compatible`` (a base URL) or ``offline`` (the default)."""
@@ -88,10 +139,59 @@ class Settings(BaseSettings):
         return "smtp" if self.smtp_host else "outbox"
 
     @property
+    def effective_storage_backend(self) -> str:
+        if self.storage_backend:
+            return self.storage_backend
+        return "s3" if self.s3_bucket else "local"
+
+    @property
+    def effective_storage_dir(self) -> Path:
+        return self.storage_dir or self.data_dir / "files"
+
+    @property
+    def effective_jobs_in_process(self) -> bool:
+        """Run queued jobs on a worker thread of this process: by default only without Redis
+        (with Redis, ``pantheon worker`` processes consume them)."""
+        if self.jobs_in_process is not None:
+            return self.jobs_in_process
+        return not self.redis_url
+
+    def signing_secret(self) -> str:
+        """``secret_key``, or (development) the secret kept in ``data_dir/secret_key``,
+        created on first use, readable by its owner only, and the same for every process
+        sharing the data directory."""
+        if self.secret_key:
+            return self.secret_key
+        return _stored_secret(self.data_dir / "secret_key")
+
+    @property
     def secure_cookies(self) -> bool:
         if self.cookie_secure is not None:
             return self.cookie_secure
         return self.public_url.startswith("https://")
+
+
+def _stored_secret(path: Path) -> str:
+    """Read the secret at ``path``, creating it first if needed. Concurrent first calls
+    agree: the file appears whole (hard-linked from a complete temporary file) or not at
+    all, and the first link wins."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            os.link(temp, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            temp.unlink(missing_ok=True)
+    secret = path.read_text(encoding="utf-8").strip()
+    if len(secret) < MIN_SECRET_KEY_CHARS:
+        raise ValueError(f"{path} does not hold a usable secret; delete it to make a new one, "
+                         "or set PANTHEON_SECRET_KEY.")
+    return secret
 
 
 def normalize_database_url(url: str) -> str:

@@ -1,68 +1,33 @@
-"""Builds the Dramatiq broker and actors from settings, and runs a worker until signalled.
+"""The ``pantheon worker`` process: consumes background jobs, and schedules the periodic ones.
 
-Nothing happens at import time: the broker and the actors bound to it are created by
-:func:`build_worker_app`, once per process.
+The broker, its actors and the container jobs run in all come from the composition root
+(:func:`~pantheon_adapters.bootstrap.build_job_runtime`); this module only runs them.
+Nothing happens at import time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-import dramatiq
-from dramatiq.brokers.redis import RedisBroker
-from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import AsyncIO, default_middleware
-
-from pantheon_adapters.bootstrap import Settings, build_container, load_settings
+from pantheon_adapters.bootstrap import (
+    Settings,
+    build_job_runtime,
+    database_upgrade,
+    load_settings,
+)
+from pantheon_core.domain.jobs import PURGE_EXPIRED_CREDENTIALS
 
 logger = logging.getLogger("pantheon.worker")
 
-HOUSEKEEPING_QUEUE = "housekeeping"
 PURGE_INTERVAL_S = 3600.0
-
-
-@dataclass(frozen=True)
-class WorkerApp:
-    """A broker and the actors declared on it."""
-
-    broker: dramatiq.Broker
-    purge_expired_credentials: dramatiq.Actor[[], None]
-
-
-def build_broker(settings: Settings) -> dramatiq.Broker:
-    """Redis when ``redis_url`` is set (shared by every worker process), else in memory."""
-    middleware = [*(kind() for kind in default_middleware), AsyncIO()]
-    if settings.redis_url:
-        # dramatiq's RedisBroker.__init__ has no annotations
-        return RedisBroker(url=settings.redis_url,  # type: ignore[no-untyped-call]
-                           middleware=middleware)
-    return StubBroker(middleware=middleware)
-
-
-def build_worker_app(settings: Settings) -> WorkerApp:
-    broker = build_broker(settings)
-
-    async def purge_expired_credentials() -> None:
-        """Delete used or expired magic links and expired sessions (idempotent)."""
-        container = await build_container(settings)
-        try:
-            removed = await container.use_cases.purge_expired_credentials()
-        finally:
-            await container.aclose()
-        logger.info("Purged %d expired credentials", removed)
-
-    declare = dramatiq.actor(broker=broker, actor_name="purge_expired_credentials",
-                             queue_name=HOUSEKEEPING_QUEUE, max_retries=3)
-    purge = declare(purge_expired_credentials)
-    return WorkerApp(broker=broker, purge_expired_credentials=purge)
 
 
 def run_worker(
@@ -82,6 +47,8 @@ def run_worker(
     settings = settings or load_settings()
     if processes > 1 and not settings.redis_url:
         raise ValueError("Several worker processes need PANTHEON_REDIS_URL to share a queue.")
+    if settings.should_auto_migrate:  # once, here: the containers jobs run in do not
+        asyncio.run(database_upgrade(settings))
     stop = stop or threading.Event()
     children = [_spawn(settings, threads) for _ in range(processes - 1)]
     try:
@@ -102,31 +69,33 @@ def _spawn(settings: Settings, threads: int) -> multiprocessing.process.BaseProc
 
 def _serve_child(settings: Settings, threads: int) -> None:
     """A child process: consumes jobs; the parent alone schedules the periodic ones."""
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _serve(settings, threads=threads, purge_interval_s=None, stop=threading.Event())
 
 
 def _serve(settings: Settings, *, threads: int, purge_interval_s: float | None,
            stop: threading.Event) -> None:
-    app = build_worker_app(settings)
-    worker = dramatiq.Worker(app.broker, worker_threads=threads)
+    runtime = build_job_runtime(settings)
+    timer = None
     with _stop_on_signals(stop):
-        worker.start()
-        logger.info("Worker started (%s, %d threads)", type(app.broker).__name__, threads)
-        timer = None
-        if purge_interval_s is not None:
-            timer = threading.Thread(target=_repeat, name="pantheon-purge-timer", daemon=True,
-                                     args=(app.purge_expired_credentials.send,
-                                           purge_interval_s, stop))
-            timer.start()
         try:
+            runtime.start_worker(threads=threads)
+            broker = "Redis" if runtime.uses_redis else "in-memory"
+            logger.info("Worker started (%s broker, %d threads)", broker, threads)
+            if purge_interval_s is not None:
+                timer = threading.Thread(
+                    target=_repeat, name="pantheon-purge-timer", daemon=True,
+                    args=(lambda: runtime.send(PURGE_EXPIRED_CREDENTIALS, {}),
+                          purge_interval_s, stop))
+                timer.start()
             while not stop.wait(0.5):
                 pass
         finally:
             stop.set()
             if timer is not None:
                 timer.join()
-            worker.stop()
-            app.broker.close()
+            runtime.close()
             logger.info("Worker stopped")
 
 

@@ -1,5 +1,5 @@
-"""The worker's actors, run by a real Dramatiq worker on the in-memory broker against the
-embedded SQLite database that bootstrap builds."""
+"""The worker: the job runtime bootstrap builds for it, run by a real Dramatiq worker on the
+in-memory broker against the embedded SQLite database."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import dramatiq
 import pytest
-from dramatiq.brokers.redis import RedisBroker
-from dramatiq.brokers.stub import StubBroker
 
-from pantheon_adapters.bootstrap import Settings, build_container
+from pantheon_adapters.bootstrap import Settings, build_container, build_job_runtime
+from pantheon_adapters.jobs.dramatiq_jobs import HOUSEKEEPING_QUEUE, JobRuntime
+from pantheon_core.actor import Actor
+from pantheon_core.domain.jobs import PURGE_EXPIRED_CREDENTIALS, JobStatus
 from pantheon_core.errors import Unauthenticated
-from pantheon_worker.app import build_broker, build_worker_app, run_worker
+from pantheon_worker.app import run_worker
 from tests.fakes import FakeClock, FakeMailer
 
 
@@ -73,28 +73,36 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path)
 
 
-@pytest.fixture
-def worker_app(settings: Settings) -> Iterator[tuple[StubBroker, dramatiq.Actor[[], None]]]:
-    app = build_worker_app(settings)
-    assert isinstance(app.broker, StubBroker)  # no redis_url: the in-memory broker
-    worker = dramatiq.Worker(app.broker, worker_threads=1, worker_timeout=100)
-    worker.start()
+async def job_runs(settings: Settings) -> list[tuple[str, str, JobStatus]]:
+    container = await build_container(settings, mailer=FakeMailer())
     try:
-        yield app.broker, app.purge_expired_credentials
+        runs = await container.use_cases.list_job_runs(Actor.operator())
     finally:
-        worker.stop()
-        app.broker.close()
+        await container.aclose()
+    return [(r.message_id, r.name, r.status) for r in runs]
 
 
-def test_purge_actor_removes_expired_credentials(
-        settings: Settings, worker_app: tuple[StubBroker, dramatiq.Actor[[], None]]) -> None:
-    broker, purge = worker_app
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[JobRuntime]:
+    runtime = build_job_runtime(settings)
+    assert not runtime.uses_redis and not runtime.in_process  # the worker starts it itself
+    runtime.start_worker(threads=1)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def test_the_purge_job_removes_expired_credentials(settings: Settings,
+                                                   runtime: JobRuntime) -> None:
     links = asyncio.run(seed_credentials(settings))
     assert asyncio.run(verify_code(settings, links.stale)) == "magic_link_expired"
 
-    purge.send()
-    broker.join(purge.queue_name, timeout=30_000, fail_fast=True)
+    message_id = runtime.send(PURGE_EXPIRED_CREDENTIALS, {})
+    runtime.broker.join(HOUSEKEEPING_QUEUE, timeout=30_000, fail_fast=True)
 
+    assert asyncio.run(job_runs(settings)) == [
+        (message_id, PURGE_EXPIRED_CREDENTIALS, JobStatus.SUCCEEDED)]
     assert asyncio.run(purge_now(settings)) == 0  # the worker left nothing to purge
     assert asyncio.run(verify_code(settings, links.stale)) == "magic_link_invalid"  # gone
     assert asyncio.run(verify_code(settings, links.fresh)) == "ok"  # untouched
@@ -106,7 +114,7 @@ def test_run_worker_purges_at_start_and_stops_when_asked(
     stop = threading.Event()
     runner = threading.Thread(target=run_worker, args=(settings,),
                               kwargs={"threads": 1, "stop": stop})
-    with caplog.at_level(logging.INFO, logger="pantheon.worker"):
+    with caplog.at_level(logging.INFO, logger="pantheon"):
         runner.start()
         deadline = time.monotonic() + 30
         while not purged(caplog) and time.monotonic() < deadline:
@@ -116,6 +124,28 @@ def test_run_worker_purges_at_start_and_stops_when_asked(
 
     assert not runner.is_alive()
     assert purged(caplog) == ["Purged 3 expired credentials"]
+    [(_, name, status)] = asyncio.run(job_runs(settings))
+    assert (name, status) == (PURGE_EXPIRED_CREDENTIALS, JobStatus.SUCCEEDED)
+    assert "Worker stopped" in caplog.messages
+
+
+def test_run_worker_migrates_a_fresh_embedded_database(
+        settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    """The containers jobs run in do not migrate: the worker does, once, at start."""
+    stop = threading.Event()
+    runner = threading.Thread(target=run_worker, args=(settings,),
+                              kwargs={"threads": 1, "stop": stop})
+    with caplog.at_level(logging.INFO, logger="pantheon"):
+        runner.start()
+        deadline = time.monotonic() + 30
+        while not purged(caplog) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stop.set()
+        runner.join(timeout=30)
+
+    assert purged(caplog) == ["Purged 0 expired credentials"]
+    [(_, _, status)] = asyncio.run(job_runs(settings))
+    assert status is JobStatus.SUCCEEDED
 
 
 def purged(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -127,9 +157,9 @@ def test_several_processes_need_redis(settings: Settings) -> None:
         run_worker(settings, processes=2)
 
 
-def test_a_redis_url_selects_the_redis_broker() -> None:
-    broker = build_broker(Settings(redis_url="redis://127.0.0.1:6379/15"))
+def test_a_redis_url_selects_the_redis_broker(tmp_path: Path) -> None:
+    runtime = build_job_runtime(Settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:6379/15"))
     try:
-        assert isinstance(broker, RedisBroker)
+        assert runtime.uses_redis and not runtime.in_process and not runtime.worker_running
     finally:
-        broker.close()
+        runtime.close()

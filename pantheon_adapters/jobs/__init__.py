@@ -1,0 +1,1 @@
+"""Background jobs: the ``JobQueue`` port on Dramatiq, and the actors that run them."""
