@@ -48,7 +48,7 @@ from pantheon_core.ids import DirectSessionId, FileId, RoomId, UserId, new_id
 from pantheon_core.ports.blob_store import BlobStore
 from pantheon_core.ports.unit_of_work import UnitOfWork
 from pantheon_core.usecases.access import owned_room
-from pantheon_core.usecases.deps import UseCase
+from pantheon_core.usecases.deps import Deps, UseCase
 from pantheon_core.usecases.direct import owned_direct
 
 logger = logging.getLogger("pantheon.files")
@@ -321,7 +321,7 @@ class ParseFile(_FileUseCase):
     """The ``parse_file`` job: extract the text of one uploaded file. Idempotent."""
 
     async def __call__(self, file_id: FileId, *, final_attempt: bool) -> None:
-        blobs, now = self._blobs(), self.deps.clock.now()
+        now = self.deps.clock.now()
         async with self.deps.uow() as uow:
             file = await uow.files.get(file_id, for_update=True)
             if file is None or file.status in (FileStatus.READY, FileStatus.FAILED):
@@ -330,6 +330,7 @@ class ParseFile(_FileUseCase):
             await uow.files.update(file)
             await uow.commit()
         try:
+            blobs = self._blobs()
             if self.deps.documents is None:
                 raise Unavailable("No document parser is configured.",
                                   code="parser_unavailable")
@@ -367,12 +368,17 @@ class ParseFile(_FileUseCase):
                 message=f"The file could not be read after several attempts: {exc}"[:500]))
 
     async def _finish(self, file: StoredFile) -> None:
-        async with self.deps.uow() as uow:
-            current = await uow.files.get(file.id, for_update=True)
-            if current is None or current.status in (FileStatus.READY, FileStatus.FAILED):
-                return  # another delivery finished it first: keep its outcome
-            await uow.files.update(file)
-            await uow.commit()
+        await finish_parse(self.deps, file)
+
+
+async def finish_parse(deps: Deps, file: StoredFile) -> None:
+    """Store a parse's outcome, unless another delivery of the job finished the file first."""
+    async with deps.uow() as uow:
+        current = await uow.files.get(file.id, for_update=True)
+        if current is None or current.status in (FileStatus.READY, FileStatus.FAILED):
+            return
+        await uow.files.update(file)
+        await uow.commit()
 
 
 class RequeueStuckFiles(_FileUseCase):
@@ -389,7 +395,7 @@ class RequeueStuckFiles(_FileUseCase):
         stuck = [f for f in files if (now - f.updated_at).total_seconds() >= STUCK_AFTER_S]
         for file in stuck:
             if file.parse_attempts > self.deps.files.parse_max_attempts + 1:
-                await ParseFile(self.deps)._finish(file.failed(
+                await finish_parse(self.deps, file.failed(
                     now, code="parse_failed",
                     message="Parsing this file stopped the worker repeatedly; it was given up."))
                 continue
