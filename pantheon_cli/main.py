@@ -15,6 +15,8 @@ from pantheon_cli.commands import (
     chat,
     db,
     direct,
+    files,
+    jobs,
     models,
     rooms,
     server,
@@ -39,6 +41,8 @@ app.add_typer(auth.app, name="auth")
 app.add_typer(rooms.app, name="rooms")
 app.add_typer(agents.app, name="agents")
 app.add_typer(direct.app, name="direct")
+app.add_typer(files.app, name="files")
+app.add_typer(jobs.app, name="jobs")
 app.add_typer(turns.app, name="turns")
 app.add_typer(models.app, name="models")
 app.add_typer(admin.app, name="admin")

@@ -6,9 +6,10 @@ the container. Two ways to show the events:
 
 - ``--json``: every event as one JSON line (``TurnEvent.to_dict()``), flushed as it
   comes, and nothing else on stdout;
-- otherwise a line when the turn starts, each step's panel as it completes and a
-  one-line outcome at the end; on a terminal the running step streams live below
-  them, with a spinner.
+- otherwise a line when the turn starts, a line per tool call as it completes
+  (``  ↳ web_search("…") … 5 results``, ``  ✗ web_search denied: …``), each step's panel
+  as it completes and a one-line outcome at the end; on a terminal the running step
+  streams live below them, with a spinner (and its tool call in flight).
 
 Ctrl-C during a chat asks core to cancel the turn and keeps following it to its end
 (exit code 130); a second Ctrl-C stops waiting at once.
@@ -35,6 +36,7 @@ from rich.live import Live
 from pantheon_cli.output import EXIT_ERROR, Output
 from pantheon_cli.runner import Session
 from pantheon_cli.views.steps import StepData, error_data, step_from_timeline, step_panel
+from pantheon_cli.views.tools import tool_call_data, tool_line
 from pantheon_cli.views.turns import ENDED_OK, outcome_line, started_line
 from pantheon_core.domain.events import EventType, TurnEvent, fold
 from pantheon_core.domain.turns import Turn
@@ -200,10 +202,12 @@ class PanelSink:
         self.events.append(event)
         if event.type is EventType.TURN_STARTED:
             self.console.print(started_line(event.turn_id, event.data))
+        elif event.type is EventType.TOOL_COMPLETED:
+            self.console.print(tool_line(tool_call_data(event.data)))
         elif event.type is EventType.STEP_COMPLETED:
             done = [s for s in self.steps() if s["step_id"] == event.step_id]
-            for step in done:
-                self.console.print(step_panel(step))
+            for step in done:  # its tool calls are already printed, as they happened
+                self.console.print(step_panel(step, tools=False))
         elif event.is_terminal:
             self._outcome(event)
         if event.type is not EventType.STEP_DELTA:
@@ -219,7 +223,7 @@ class PanelSink:
         if self._live is None:
             return
         lines = max(3, self.console.height - 8)
-        running = [step_panel(s, tail_lines=lines) for s in self.steps()
+        running = [step_panel(in_flight(s), tail_lines=lines) for s in self.steps()
                    if s["status"] == "running"]
         self._live.update(Group(*running), refresh=True)
 
@@ -230,6 +234,13 @@ class PanelSink:
             ok=sum(s["status"] == "ok" for s in steps),
             failed=sum(s["status"] == "failed" for s in steps),
             error=error_data(event.data.get("error"))))
+
+
+def in_flight(step: StepData) -> StepData:
+    """The step with only its running tool calls (the finished ones are printed above)."""
+    shown = step.copy()
+    shown["tool_calls"] = [c for c in step.get("tool_calls") or () if c["status"] == "running"]
+    return shown
 
 
 def discard_stdout() -> None:

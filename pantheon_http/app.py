@@ -22,15 +22,16 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from pantheon_adapters.bootstrap import Container, Settings, build_container, load_settings
-from pantheon_http.body_limit import BodyLimitMiddleware
 from pantheon_http.docs import install_docs
 from pantheon_http.errors import install_error_handlers
+from pantheon_http.file_transfer import MAX_UPLOAD_BODY_BYTES
 from pantheon_http.logs import configure_logging
 from pantheon_http.middleware import RequestContextMiddleware
 from pantheon_http.routers import (
     agents,
     auth,
     direct,
+    files,
     health,
     me,
     models,
@@ -41,10 +42,11 @@ from pantheon_http.routers import (
     turns,
 )
 from pantheon_http.streaming import KEEPALIVE_S
+from pantheon_http.upload_limit import BodyLimitByPath
 
 API_PREFIX = "/api/v1"
 OPENAPI_URL = "/api/openapi.json"
-MAX_BODY_BYTES = 1024 * 1024  # JSON bodies are small; uploads will need a larger cap
+MAX_BODY_BYTES = 1024 * 1024  # JSON bodies are small; file uploads have their own cap
 SWEEP_INTERVAL_S = 30.0
 
 logger = logging.getLogger("pantheon.http.app")
@@ -67,6 +69,8 @@ TAGS = [
     {"name": "turns", "description": "A turn's snapshot and live events (SSE or NDJSON); "
                                      "resume with `Last-Event-ID` or `?after=`."},
     {"name": "direct", "description": "1:1 chats with a single agent."},
+    {"name": "files", "description": "Files agents can read: upload with a signed link, "
+                                     "list, download, delete and restore."},
     {"name": "models", "description": "Model aliases, prices and the credit formula."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
@@ -89,9 +93,12 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.state.container = container
     app.state.stream_keepalive_s = stream_keepalive_s
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimitByPath, max_bytes=MAX_BODY_BYTES,
+                       upload_prefix=f"{API_PREFIX}/uploads/",
+                       upload_max_bytes=MAX_UPLOAD_BODY_BYTES)
     app.add_middleware(RequestContextMiddleware)  # added last: the outermost of the two
-    for family in (auth, tokens, me, rooms, modes, agents, room_chat, turns, direct, models):
+    for family in (auth, tokens, me, rooms, modes, agents, room_chat, turns, direct, files,
+                   models):
         app.include_router(family.router, prefix=API_PREFIX)
     app.include_router(health.router)
     install_docs(app, openapi_url=OPENAPI_URL)
@@ -121,15 +128,19 @@ def _lifespan(settings: Settings, given: Container | None,
 
 
 async def _sweep_forever(container: Container, interval_s: float) -> None:
-    """End turns orphaned by a dead process: once now, then every ``interval_s``."""
+    """End turns orphaned by a dead process, and queue again the parses of files left
+    waiting (a lost in-memory queue, a failed enqueue): once now, then every ``interval_s``."""
     while True:
         try:
             swept = await container.use_cases.sweep_interrupted_turns()
+            requeued = await container.use_cases.requeue_stuck_files()
         except Exception:  # a failed sweep (database down…) is retried next time
-            logger.exception("sweeping interrupted turns failed")
+            logger.exception("sweeping interrupted turns and stuck files failed")
         else:
             if swept:
                 logger.warning("ended %d turn(s) interrupted by a stopped process", swept)
+            if requeued:
+                logger.warning("queued the parse of %d waiting file(s) again", requeued)
         await anyio.sleep(interval_s)
 
 

@@ -1,8 +1,10 @@
 """Every error leaves the API in one shape: ``{"error": {"code", "message", "details"}}``.
 
-One table maps core error categories to status codes; the code says what went wrong::
+One table maps core error categories to status codes; the code says what went wrong.
+A few codes have a more precise status of their own (``STATUS_BY_CODE``)::
 
-    PantheonError (core)      -> STATUS_BY_CATEGORY (401, 403, 404, 409, 410, 422, 429, 503)
+    PantheonError (core)      -> STATUS_BY_CODE (413 file_too_large, 415 unsupported_file_type)
+                                 else STATUS_BY_CATEGORY (401, 403, 404, 409, 410, 422, 429, 503)
     RequestValidationError    -> 400 malformed_json | 415 unsupported_media_type
                                  | 422 validation_error
     HTTPException (Starlette) -> its status: not_found, method_not_allowed, ...
@@ -50,6 +52,12 @@ STATUS_BY_CATEGORY: Final[Mapping[type[PantheonError], int]] = {
     Unavailable: 503,
 }
 
+# Codes whose HTTP status says more than their category's (both are InvalidInput, 422).
+STATUS_BY_CODE: Final[Mapping[str, int]] = {
+    "file_too_large": 413,
+    "unsupported_file_type": 415,
+}
+
 _CODE_BY_STATUS: Final[Mapping[int, str]] = {
     400: "bad_request",
     404: "not_found",
@@ -60,7 +68,10 @@ _CODE_BY_STATUS: Final[Mapping[int, str]] = {
 
 
 def status_for(exc: PantheonError) -> int:
-    """The status of an error's category; an error outside every category is our bug (500)."""
+    """The status of an error's code or else its category; an error outside every category
+    is our bug (500)."""
+    if exc.code in STATUS_BY_CODE:
+        return STATUS_BY_CODE[exc.code]
     for kind in type(exc).__mro__:
         status = STATUS_BY_CATEGORY.get(kind)
         if status is not None:

@@ -88,7 +88,18 @@ class LocalBlobStore:
     async def delete(self, key: str) -> None:
         path = await anyio.to_thread.run_sync(self._path, key)
         with _storage_errors():
-            await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))
+            await anyio.to_thread.run_sync(self._remove, path)
+
+    def _remove(self, path: Path) -> None:
+        """Unlink the object, then its directories up to the root while they are empty."""
+        path.unlink(missing_ok=True)
+        parent = path.parent
+        while parent != self._root and parent.is_relative_to(self._root):
+            try:
+                parent.rmdir()
+            except OSError:  # not empty (or already gone): stop climbing
+                return
+            parent = parent.parent
 
     async def exists(self, key: str) -> bool:
         path = await anyio.to_thread.run_sync(self._path, key)

@@ -4,19 +4,22 @@ A step reaches the CLI two ways — folded from a turn's events (a live chat, ``
 show``) or stored (the timeline) — and both become the one :class:`StepData` that
 ``--json`` prints and :func:`step_panel` draws. The panel's title says who answered
 (agent, @handle), with which model (alias → provider model, via which provider) and
-what kind of step it is; its footer says how it ended and what it cost.
+what kind of step it is; its body lists the step's tool calls (see
+:mod:`pantheon_cli.views.tools`) above the answer; its footer says how it ended and what it
+cost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.spinner import Spinner
 from rich.text import Text
 
+from pantheon_cli.views.tools import ToolCallData, tool_calls_data, tools_block
 from pantheon_core.domain.steps import Step
 
 STATUS_STYLE = {"running": "blue", "ok": "green", "failed": "red"}
@@ -46,6 +49,7 @@ class StepData(TypedDict):
     usage: dict[str, Any]
     error: ErrorData | None
     plan_fallback: dict[str, Any] | None
+    tool_calls: NotRequired[list[ToolCallData]]  # always set by the builders below
 
 
 def error_data(raw: Any) -> ErrorData | None:
@@ -68,6 +72,9 @@ def step_from_timeline(raw: Mapping[str, Any]) -> StepData:
         content=str(raw.get("content", "")), credits=str(raw.get("credits", "0")),
         usage=dict(raw.get("usage") or {}), error=error_data(raw.get("error")),
         plan_fallback=data.get("plan_fallback") if isinstance(data, Mapping) else None,
+        tool_calls=tool_calls_data(raw.get("tool_calls"),
+                                   data.get("files_read", ()) if isinstance(data, Mapping)
+                                   else ()),
     )
 
 
@@ -82,6 +89,7 @@ def step_from_domain(step: Step, *, mode: str | None) -> StepData:
         instruction=step.instruction, status=step.status.value, content=step.content,
         credits=str(step.usage.credits), usage=step.usage.to_dict(), error=error,
         plan_fallback=step.data.get("plan_fallback"),
+        tool_calls=tool_calls_data(step.data.get("tool_calls"), step.data.get("files_read", ())),
     )
 
 
@@ -112,10 +120,17 @@ def step_footer(step: StepData) -> Text:
     return Text.assemble(head, f" · {step['credits']} credits")
 
 
-def step_body(step: StepData) -> Text:
+def step_body(step: StepData, *, tools: bool = True) -> Text:
+    """The manager's task, the tool calls (unless ``tools`` is off: a chat has already
+    printed them as they happened), the answer and why it failed."""
     body = Text()
     if step["instruction"] and step["kind"] == "worker":
         body.append(f"Task from the manager: {step['instruction']}\n\n", style="dim italic")
+    calls = step.get("tool_calls") or []
+    if tools and calls:
+        body.append_text(tools_block(calls))
+        if step["content"] or step["status"] == "ok":
+            body.append("\n\n")
     fallback = step["plan_fallback"]
     if step["content"]:
         body.append(step["content"], style="yellow" if fallback else "")
@@ -131,19 +146,18 @@ def step_body(step: StepData) -> Text:
     return body
 
 
-def step_panel(step: StepData, *, tail_lines: int | None = None) -> Panel:
+def step_panel(step: StepData, *, tail_lines: int | None = None, tools: bool = True) -> Panel:
     """One step as a panel. A running step gets a spinner; ``tail_lines`` (while streaming
-    live) keeps only its newest lines, so a long answer never pushes its end off screen."""
-    body: RenderableType = step_body(step)
+    live) keeps only its newest lines, so a long answer never pushes its end off screen.
+    ``tools=False`` leaves the tool calls out of the body."""
+    text = step_body(step, tools=tools)
+    body: RenderableType = text
     if step["status"] == "running":
         waiting = "writing…" if step["content"] else (
             "planning…" if step["kind"] == "plan" else "thinking…")
         spinner = Spinner("dots", text=Text(waiting, style="dim"))
-        if not step["content"] and not step["instruction"]:
-            body = spinner
-        else:
-            body = Group(Tail(step_body(step), tail_lines) if tail_lines else step_body(step),
-                         spinner)
+        body = Group(Tail(text, tail_lines) if tail_lines else text, spinner) \
+            if text.plain else spinner
     border = "yellow" if step["plan_fallback"] else STATUS_STYLE.get(step["status"], "")
     return Panel(body, title=step_title(step), title_align="left", subtitle=step_footer(step),
                  subtitle_align="left", border_style=border)

@@ -68,7 +68,11 @@ class StepMessageOut(BaseModel):
     usage: dict[str, Any] = Field(description="Calls, tokens, credits and provider cost.")
     error: TurnErrorOut | None
     instruction: str | None = Field(description="The manager's instruction (orchestrator).")
-    data: dict[str, Any] = Field(description="Kind-specific: the routing plan, a fallback…")
+    data: dict[str, Any] = Field(
+        description="Kind-specific: the routing plan, a fallback…; for steps that used tools, "
+                    "`tool_calls` (each call's record: `call_id`, `tool`, `arguments`, "
+                    "`status` `allowed|denied|error`, `result`, `error`, `credits`) and "
+                    "`files_read`.")
     started_at: datetime
     finished_at: datetime | None
 

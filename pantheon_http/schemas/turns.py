@@ -88,7 +88,9 @@ class SnapshotStepOut(BaseModel):
     credits: str | None = Field(None, description=CREDITS_HELP)
     usage: dict[str, Any] | None = None
     error: TurnErrorOut | None = None
-    tool_calls: list[dict[str, Any]] | None = None
+    tool_calls: list[dict[str, Any]] | None = Field(
+        None, description="The step's tool calls so far, from `tool_started` (`status` "
+                          "`running`) and `tool_completed` (the call's record) events.")
     data: dict[str, Any] | None = None
 
 

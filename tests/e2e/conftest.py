@@ -12,7 +12,7 @@ import json
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,10 @@ from fastapi import FastAPI
 
 from pantheon_adapters.bootstrap import Settings
 from pantheon_core.actor import Actor
+from pantheon_core.ports.blob_store import BlobStore
+from pantheon_core.ports.documents import DocumentParser
+from pantheon_core.usecases.catalog import UseCases
+from pantheon_core.usecases.deps import FilePolicy
 from pantheon_http.app import create_app
 from pantheon_http.session_cookie import SESSION_COOKIE
 from tests.fakes import FakeApp, fake_app
@@ -36,6 +40,16 @@ Json = dict[str, Any]
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {"data_dir": tmp_path, "public_url": BASE_URL, **overrides}
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def with_files(fake: FakeApp, blobs: BlobStore, *, documents: DocumentParser | None = None,
+               policy: FilePolicy | None = None) -> FakeApp:
+    """``fake`` with file storage (and a document parser) wired in: the same fakes, its use
+    cases rebuilt with ``blobs``. No job queue, so a file is parsed as its upload finishes.
+    Signed links point at the test server unless ``policy`` says otherwise."""
+    deps = replace(fake.uc.request_upload.deps, blobs=blobs, documents=documents,
+                   files=policy or FilePolicy(url_base=f"{BASE_URL}/api/v1"))
+    return replace(fake, uc=UseCases.build(deps))
 
 
 def make_api(fake: FakeApp, settings: Settings) -> FastAPI:

@@ -68,7 +68,8 @@ async def test_sign_in_room_agents_and_mode_end_to_end(settings: Settings) -> No
     async with running(app) as client:
         container: Container = app.state.container
         assert (await client.get("/readyz")).json() == {"status": "ready",
-                                                        "checks": {"database": "ok"}}
+                                                        "checks": {"database": "ok",
+                                                                   "storage": "ok"}}
         await _sign_in(client, container, "ada@example.com")
         me = (await client.get("/api/v1/me")).json()
         assert me["email"] == "ada@example.com" and me["roles"] == []

@@ -22,6 +22,8 @@ PUBLIC = {
     ("POST", "/api/v1/auth/logout"),  # ends a session if there is one; idempotent
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("PUT", "/api/v1/uploads/{token}"),  # signed URLs: the signature is the credential
+    ("GET", "/api/v1/downloads/{token}"),
 }
 
 
