@@ -116,11 +116,11 @@ def files_table(listing: ListingView, *, deleted: bool = False) -> RenderableTyp
                  "No files yet. Upload one: pantheon files upload ROOM PATH")
         return Group(Text(empty, style="dim"), usage_line(listing))
     table = Table(title="Deleted files" if deleted else "Files", title_justify="left")
-    table.add_column("Name", style="bold", overflow="fold")
+    table.add_column("Name", style="bold", overflow="fold", min_width=14)
     table.add_column("Type")
-    table.add_column("Size", justify="right")
+    table.add_column("Size", justify="right", no_wrap=True)
     table.add_column("Restore by" if deleted else "Status", overflow="fold")
-    table.add_column("ID", style="dim", no_wrap=True)
+    table.add_column("ID", style="dim", overflow="fold", min_width=8)
     for file in listing["files"]:
         state = when(restorable_until(file)) if deleted else Text("\n").join(
             [status_cell(file), contents_cell(file)])
@@ -134,9 +134,9 @@ def trash_table(listing: ListingView) -> RenderableType:
 
 def uploads_table(outcomes: Sequence[UploadOutcome]) -> RenderableType:
     table = Table(title="Uploads", title_justify="left")
-    table.add_column("Name", style="bold", overflow="fold")
+    table.add_column("Name", style="bold", overflow="fold", min_width=14)
     table.add_column("Type")
-    table.add_column("Size", justify="right")
+    table.add_column("Size", justify="right", no_wrap=True)
     table.add_column("Status")
     table.add_column("Text", overflow="fold")
     for outcome in outcomes:

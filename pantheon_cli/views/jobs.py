@@ -9,7 +9,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from pantheon_cli.views.cells import NONE, iso
+from pantheon_cli.views.cells import NONE, iso, when
 from pantheon_core.domain.jobs import JobRun
 
 STATUS_STYLES = {"succeeded": "green", "running": "cyan", "retrying": "yellow",
@@ -44,8 +44,8 @@ def runs_table(runs: list[JobRunView]) -> RenderableType:
     if not runs:
         return Text("No job runs recorded yet.", style="dim")
     table = Table(title="Job runs (newest first)", title_justify="left")
-    table.add_column("Started")
-    table.add_column("Job", style="bold")
+    table.add_column("Started", no_wrap=True)
+    table.add_column("Job", style="bold", overflow="fold", min_width=10)
     table.add_column("Attempt", justify="right")
     table.add_column("Status")
     table.add_column("Duration", justify="right")
@@ -53,7 +53,12 @@ def runs_table(runs: list[JobRunView]) -> RenderableType:
     table.add_column("Error", overflow="fold")
     for run in runs:
         duration = NONE if run["duration_ms"] is None else f"{run['duration_ms']} ms"
-        table.add_row(run["started_at"] or NONE, run["name"], str(run["attempt"]),
+        table.add_row(when(run["started_at"]), run["name"], str(run["attempt"]),
                       Text(run["status"], style=STATUS_STYLES.get(run["status"], "")),
-                      duration, run["subject"] or NONE, (run["error"] or "")[:200] or NONE)
+                      duration, _short(run["subject"]), (run["error"] or "")[:200] or NONE)
     return table
+
+
+def _short(subject: str) -> str:
+    """A long id cut to its first 8 characters (``--json`` has it whole)."""
+    return NONE if not subject else subject if len(subject) <= 12 else subject[:8] + "…"
