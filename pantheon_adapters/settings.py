@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     jobs_in_process: bool | None = None  # None: in this process unless Redis carries the jobs
     jobs_namespace: str = "pantheon"  # Redis key prefix of the job queues
     worker_heartbeat_timeout_s: float = Field(default=60.0, gt=0)  # then its jobs are redelivered
+    # Redis commands in a million that also run the queue's maintenance, which re-delivers the
+    # jobs of workers silent for worker_heartbeat_timeout_s (Dramatiq's maintenance_chance)
+    worker_maintenance_chance: int = Field(default=1_000, ge=0, le=1_000_000)
 
     @field_validator("s3_secret_access_key")
     @classmethod

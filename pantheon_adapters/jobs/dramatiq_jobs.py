@@ -279,7 +279,8 @@ def build_broker(settings: Settings, *extra: Middleware) -> dramatiq.Broker:
         # dramatiq's RedisBroker.__init__ has no annotations
         return RedisBroker(  # type: ignore[no-untyped-call]
             client=client, middleware=middleware, namespace=settings.jobs_namespace,
-            heartbeat_timeout=int(settings.worker_heartbeat_timeout_s * 1000))
+            heartbeat_timeout=int(settings.worker_heartbeat_timeout_s * 1000),
+            maintenance_chance=settings.worker_maintenance_chance)
     return StubBroker(middleware=middleware)
 
 

@@ -226,7 +226,10 @@ async def queue_parse(case: UseCase, file: StoredFile) -> None:
     """Queue the file's parse; without a queue, parse now (tests and scripts)."""
     jobs = case.deps.jobs
     if jobs is None:
-        await ParseFile(case.deps)(file.id, final_attempt=True)
+        try:
+            await ParseFile(case.deps)(file.id, final_attempt=True)
+        except Exception:  # the file is marked failed with its reason; the upload stands
+            logger.info("Parsing file %s failed", file.id, exc_info=True)
         return
     try:
         await jobs.enqueue(PARSE_FILE, {"file_id": file.id})
@@ -318,7 +321,12 @@ class OpenDownload(_FileUseCase):
 
 
 class ParseFile(_FileUseCase):
-    """The ``parse_file`` job: extract the text of one uploaded file. Idempotent."""
+    """The ``parse_file`` job: extract the text of one uploaded file. Idempotent.
+
+    A failure is stored on the file (``failed``, with a code and a reason) and also raised,
+    so the job run records it: ``InvalidInput`` (bad content) is final at once; anything
+    else is retried by the queue, and stored on the file at the last attempt.
+    """
 
     async def __call__(self, file_id: FileId, *, final_attempt: bool) -> None:
         now = self.deps.clock.now()
@@ -360,12 +368,13 @@ class ParseFile(_FileUseCase):
         except InvalidInput as exc:  # the content itself is bad: retrying cannot help
             await self._finish(file.failed(self.deps.clock.now(), code=exc.code,
                                            message=exc.message))
+            raise  # the job run is a failure too (RunJob does not retry InvalidInput)
         except Exception as exc:
-            if not final_attempt:
-                raise
-            await self._finish(file.failed(
-                self.deps.clock.now(), code="parse_failed",
-                message=f"The file could not be read after several attempts: {exc}"[:500]))
+            if final_attempt:
+                await self._finish(file.failed(
+                    self.deps.clock.now(), code="parse_failed",
+                    message=f"The file could not be read after several attempts: {exc}"[:500]))
+            raise
 
     async def _finish(self, file: StoredFile) -> None:
         await finish_parse(self.deps, file)

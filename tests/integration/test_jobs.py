@@ -3,19 +3,17 @@ delivers, retries and hands the attempt number over; the embedded default runs j
 worker thread of the process that queued them; with Redis a ``pantheon worker`` process
 consumes them. Every run is visible as a ``JobRun``.
 
-The helpers (``wait_for_run``, ``worker_process``) are what a ``parse_file`` end-to-end test
-needs too: queue through the container's ``JobQueue``, wait for the run, read the file.
+The helpers (``wait_for_run``, ``worker_process``, in ``job_helpers``) are what a ``parse_file``
+end-to-end test needs too: queue through the container's ``JobQueue``, wait for the run, read
+the file.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +22,7 @@ import anyio
 import pytest
 from pydantic import ValidationError
 
-from pantheon_adapters.bootstrap import Container, Settings, build_container
+from pantheon_adapters.bootstrap import Settings, build_container
 from pantheon_adapters.jobs import dramatiq_jobs
 from pantheon_adapters.jobs.dramatiq_jobs import (
     HOUSEKEEPING_QUEUE,
@@ -38,16 +36,15 @@ from pantheon_core.actor import Actor, Role
 from pantheon_core.domain.jobs import PARSE_FILE, PURGE_EXPIRED_CREDENTIALS, JobRun, JobStatus
 from pantheon_core.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from pantheon_core.ids import JobRunId, UserId
-from pantheon_core.ports.jobs import JobQueue
 from pantheon_core.usecases.catalog import UseCases
 from pantheon_core.usecases.deps import Deps, FilePolicy
 from pantheon_core.usecases.jobs import ABANDONED_ERROR, RetryJob
 from tests.fakes import FakeApp, FakeJobQueue, FakeMailer, FakeUnitOfWork, Store, fake_app
+from tests.integration.job_helpers import queue_of, wait_for_run, worker_process
 
 RUNNING, SUCCEEDED, RETRYING, FAILED, ABANDONED = (
     JobStatus.RUNNING, JobStatus.SUCCEEDED, JobStatus.RETRYING, JobStatus.FAILED,
     JobStatus.ABANDONED)
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -112,27 +109,6 @@ def fake_runtime(tmp_path: Path, use_cases: UseCases, **options: object) -> tupl
     runtime = JobRuntime(Settings(data_dir=tmp_path), factory, min_backoff_ms=10,
                          max_backoff_ms=40, **options)  # type: ignore[arg-type]
     return runtime, host
-
-
-def queue_of(container: Container) -> JobQueue:
-    jobs = container.use_cases.run_job.deps.jobs
-    assert jobs is not None
-    return jobs
-
-
-async def wait_for_run(use_cases: UseCases, message_id: str, *, timeout_s: float = 60,
-                       name: str | None = None) -> JobRun:
-    """The last attempt of a queued job, once it has finished (not ``running``/``retrying``)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        runs = [r for r in await use_cases.list_job_runs(Actor.operator(), name=name, limit=500)
-                if r.message_id == message_id]
-        last = max(runs, key=lambda r: r.attempt, default=None)
-        if last is not None and last.status not in (RUNNING, RETRYING):
-            return last
-        if time.monotonic() > deadline:
-            raise AssertionError(f"job {message_id} did not finish in {timeout_s}s: {runs}")
-        await anyio.sleep(0.05)
 
 
 # -- RunJob, on the in-memory fakes ----------------------------------------------------------
@@ -471,26 +447,6 @@ def test_s3_storage_needs_its_bucket_and_keys(tmp_path: Path) -> None:
 
 
 # -- Redis: a real `pantheon worker` process consumes what this process queued ---------------
-
-
-@contextmanager
-def worker_process(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
-    """``pantheon worker`` in its own process; stopped with SIGTERM, which must end it
-    cleanly."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pantheon_cli", "worker", *args], cwd=REPO_ROOT, env=env,
-            stdout=out, stderr=subprocess.STDOUT)
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
 
 
 @pytest.mark.redis
