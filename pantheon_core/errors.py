@@ -11,6 +11,7 @@ table; the code says exactly what went wrong.
     ├── Conflict             clashes with the current state                   (409)
     ├── Gone                 existed, but can no longer be used               (410)
     ├── Unauthenticated      no or bad credentials                            (401)
+    ├── PaymentRequired      not enough credits to do this                    (402)
     ├── Forbidden            known caller, not allowed                        (403)
     ├── RateLimited          too many attempts; retry later                   (429)
     └── Unavailable          a dependency is down or not configured          (503)
@@ -58,6 +59,10 @@ class Gone(PantheonError):
 
 class Unauthenticated(PantheonError):
     code = "not_authenticated"
+
+
+class PaymentRequired(PantheonError):
+    code = "payment_required"
 
 
 class Forbidden(PantheonError):

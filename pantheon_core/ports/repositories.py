@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 from pantheon_core.actor import Role
@@ -29,6 +30,7 @@ from pantheon_core.domain.tools import FileAccess, ToolCallRecord
 from pantheon_core.domain.turns import Turn
 from pantheon_core.domain.usage import LlmCall
 from pantheon_core.domain.users import User
+from pantheon_core.domain.wallets import EntryKind, LedgerEntry, Wallet
 from pantheon_core.ids import (
     AgentId,
     ApiTokenId,
@@ -225,3 +227,58 @@ class ToolUsageRepository(Protocol):
     async def file_accesses_for_turn(self, turn_id: TurnId) -> Sequence[FileAccess]:
         """By creation time."""
         ...
+
+
+class WalletRepository(Protocol):
+    async def get(self, user_id: UserId, *, for_update: bool = False) -> Wallet | None:
+        """``for_update`` locks the wallet until commit (PostgreSQL ``FOR UPDATE``; SQLite
+        begins as the writer), so reservations of one wallet never interleave."""
+        ...
+    async def add(self, wallet: Wallet) -> None: ...
+    async def update(self, wallet: Wallet) -> None: ...
+    async def find_by_customer(self, stripe_customer_id: str) -> Wallet | None: ...
+    async def list_all(self, *, after: UserId | None = None,
+                       limit: int = 500) -> Sequence[Wallet]:
+        """By user id, strictly after ``after`` (for batch jobs)."""
+        ...
+
+
+class LedgerRepository(Protocol):
+    """``credit_transactions``: append-only. No update, no delete."""
+
+    async def append(self, entries: Sequence[LedgerEntry]) -> None:
+        """Insert; an idempotency key is stored at most once (a clash is an error, raised as
+        ``Conflict(code="duplicate_ledger_entry")``)."""
+        ...
+    async def has_key(self, idempotency_key: str) -> bool: ...
+    async def list_for_user(self, user_id: UserId, *, limit: int = 50,
+                            before: datetime | None = None,
+                            kinds: Sequence[EntryKind] | None = None) -> Sequence[LedgerEntry]:
+        """Newest first (created_at, then id), strictly before ``before``."""
+        ...
+    async def all_for_user(self, user_id: UserId) -> Sequence[LedgerEntry]:
+        """Oldest first (created_at, then id)."""
+        ...
+    async def reservation(self, reservation_id: str) -> Sequence[LedgerEntry]:
+        """Every entry of one reservation (its holds and, once settled, its releases)."""
+        ...
+    async def open_reservations(self, *, older_than: datetime) -> Sequence[LedgerEntry]:
+        """``reserve`` entries made before ``older_than`` with no ``release`` of the same
+        reservation, oldest first."""
+        ...
+    async def burned_between(self, user_id: UserId, start: datetime, end: datetime) -> Decimal:
+        """Credits burned (a positive number) in ``[start, end)``."""
+        ...
+
+
+class PaymentEventRepository(Protocol):
+    async def claim(self, event_id: str, *, kind: str, now: datetime) -> bool:
+        """Record that this provider event is being processed in this transaction; ``False``
+        if it was already recorded (a duplicate delivery). Concurrent claims of one id: one
+        wins, the other waits for it and then gets ``False`` (or fails its transaction)."""
+        ...
+
+
+class AuditRepository(Protocol):
+    async def add(self, *, actor_id: str | None, actor_label: str, action: str,
+                  target: str, details: dict[str, str], now: datetime) -> None: ...

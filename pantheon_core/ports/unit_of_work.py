@@ -7,10 +7,13 @@ from typing import Protocol
 from pantheon_core.ports.repositories import (
     AgentRepository,
     AppSettingRepository,
+    AuditRepository,
     CredentialRepository,
     EventRepository,
     FileRepository,
     JobRunRepository,
+    LedgerRepository,
+    PaymentEventRepository,
     PricingRepository,
     RoomRepository,
     SessionRepository,
@@ -19,6 +22,7 @@ from pantheon_core.ports.repositories import (
     TurnRepository,
     UsageRepository,
     UserRepository,
+    WalletRepository,
 )
 
 
@@ -58,6 +62,14 @@ class UnitOfWork(Protocol):
     def job_runs(self) -> JobRunRepository: ...
     @property
     def tool_usage(self) -> ToolUsageRepository: ...
+    @property
+    def wallets(self) -> WalletRepository: ...
+    @property
+    def ledger(self) -> LedgerRepository: ...
+    @property
+    def payment_events(self) -> PaymentEventRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, exc_type: type[BaseException] | None,

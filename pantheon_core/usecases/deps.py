@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 from pantheon_core.domain.credentials import MAGIC_LINK_TTL, SESSION_TTL
 from pantheon_core.domain.files import MAX_FILE_BYTES, MAX_SCOPE_BYTES
@@ -15,6 +16,7 @@ from pantheon_core.ports.documents import DocumentParser, ParseLimits
 from pantheon_core.ports.identity import IdentityVerifier
 from pantheon_core.ports.jobs import JobQueue
 from pantheon_core.ports.mailer import Mailer
+from pantheon_core.ports.payments import Payments
 from pantheon_core.ports.rate_limiter import RateLimit, RateLimiter
 from pantheon_core.ports.tasks import BackgroundTasks
 from pantheon_core.ports.turn_events import TurnEvents
@@ -88,6 +90,31 @@ class ToolPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class TopUpPack:
+    id: str
+    credits: Decimal
+    price_id: str  # the provider's price of the pack
+
+
+@dataclass(frozen=True, slots=True)
+class BillingPolicy:
+    """Credits and payments (FR-BILL-*, FR-PLAN-*).
+
+    ``welcome_credits`` go (once) to every new wallet's top-up bucket so a fresh install works;
+    ``plan_prices`` maps plan id → the provider's price id; ``topups`` are the packs on sale.
+    """
+
+    welcome_credits: Decimal = Decimal(100)
+    plan_prices: Mapping[str, str] = field(default_factory=dict)
+    topups: tuple[TopUpPack, ...] = ()
+    success_url: str = "http://127.0.0.1:8000/billing?checkout=success"
+    cancel_url: str = "http://127.0.0.1:8000/billing?checkout=cancelled"
+    portal_return_url: str = "http://127.0.0.1:8000/billing"
+    reservation_ttl_s: float = 900.0  # a hold older than this (its process died) is released
+    prompt_chars_per_token_bound: int = 2  # reservations assume at most 1 token per 2 chars
+
+
+@dataclass(frozen=True, slots=True)
 class Deps:
     uow: UnitOfWorkFactory
     clock: Clock
@@ -105,6 +132,8 @@ class Deps:
     jobs: JobQueue | None = None  # None: parse jobs run inline (tests, scripts)
     files: FilePolicy = field(default_factory=FilePolicy)
     tools: ToolPolicy = field(default_factory=ToolPolicy)
+    payments: Payments | None = None  # None: checkout answers ``payments_not_configured``
+    billing: BillingPolicy = field(default_factory=BillingPolicy)
 
 
 class UseCase:
