@@ -6,6 +6,7 @@ import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
@@ -26,6 +27,7 @@ from pantheon_core.domain.tools import FileAccess, ToolCallRecord
 from pantheon_core.domain.turns import Turn, TurnStatus
 from pantheon_core.domain.usage import LlmCall
 from pantheon_core.domain.users import User
+from pantheon_core.domain.wallets import ZERO, EntryKind, LedgerEntry, Wallet, credits
 from pantheon_core.errors import Conflict
 from pantheon_core.ids import (
     AgentId,
@@ -96,11 +98,16 @@ class Store:
     events: dict[tuple[TurnId, int], TurnEvent] = field(default_factory=dict)
     calls: list[LlmCall] = field(default_factory=list)
     pricing: PricingVersion | None = SEED_PRICING  # what migration 0002 seeds
+    past_pricing: list[PricingVersion] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)
     files: dict[FileId, StoredFile] = field(default_factory=dict)
     job_runs: dict[JobRunId, JobRun] = field(default_factory=dict)
     tool_calls: list[ToolCallRecord] = field(default_factory=list)
     file_accesses: list[FileAccess] = field(default_factory=list)
+    wallets: dict[UserId, Wallet] = field(default_factory=dict)
+    ledger: list[LedgerEntry] = field(default_factory=list)  # in the order appended
+    payment_events: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    audit: list[AuditRecord] = field(default_factory=list)
 
 
 class _Users:
@@ -281,6 +288,17 @@ class _Usage:
         calls = [c for c in self.s.calls if c.turn_id == turn_id]
         return sorted(calls, key=lambda c: (c.created_at, c.attempt, c.id))
 
+    async def list_between(self, start: datetime, end: datetime, *,
+                           user_id: UserId | None = None,
+                           after: tuple[datetime, str] | None = None,
+                           limit: int = 1000) -> Sequence[LlmCall]:
+        calls = sorted((c for c in self.s.calls if start <= c.created_at < end
+                        and (user_id is None or c.user_id == user_id)),
+                       key=lambda c: (c.created_at, c.id))
+        if after is not None:
+            calls = [c for c in calls if (c.created_at, c.id) > after]
+        return calls[:limit]
+
 
 class _Sessions:
     def __init__(self, s: Store) -> None:
@@ -326,6 +344,10 @@ class _Pricing:
         if self.s.pricing is None:
             raise LookupError("No pricing version is current.")
         return self.s.pricing
+
+    async def get(self, version: str) -> PricingVersion | None:
+        known = {p.version: p for p in (self.s.pricing, *self.s.past_pricing) if p is not None}
+        return known.get(version)
 
 
 class _Settings:
@@ -464,6 +486,120 @@ class _Credentials:
         return len(links) + len(sessions)
 
 
+@dataclass(frozen=True)
+class AuditRecord:
+    """One ``AuditRepository.add`` call, as the fake keeps it."""
+
+    actor_id: str | None
+    actor_label: str
+    action: str
+    target: str
+    details: dict[str, str]
+    created_at: datetime
+
+
+class _Wallets:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    def _check_customer(self, wallet: Wallet) -> None:
+        if wallet.stripe_customer_id is not None and any(
+            w.stripe_customer_id == wallet.stripe_customer_id and w.user_id != wallet.user_id
+            for w in self.s.wallets.values()
+        ):
+            raise Conflict("customer taken", code="duplicate_stripe_customer")
+
+    async def get(self, user_id: UserId, *, for_update: bool = False) -> Wallet | None:
+        return self.s.wallets.get(user_id)
+
+    async def add(self, wallet: Wallet) -> None:
+        if wallet.user_id in self.s.wallets:
+            raise Conflict("wallet exists", code="wallet_exists")
+        self._check_customer(wallet)
+        self.s.wallets[wallet.user_id] = wallet
+
+    async def update(self, wallet: Wallet) -> None:
+        if wallet.user_id in self.s.wallets:  # as SQL: an UPDATE of no row does nothing
+            self._check_customer(wallet)
+            self.s.wallets[wallet.user_id] = wallet
+
+    async def find_by_customer(self, stripe_customer_id: str) -> Wallet | None:
+        return next((w for w in self.s.wallets.values()
+                     if w.stripe_customer_id == stripe_customer_id), None)
+
+    async def list_all(self, *, after: UserId | None = None,
+                       limit: int = 500) -> Sequence[Wallet]:
+        found = sorted((w for w in self.s.wallets.values() if after is None or w.user_id > after),
+                       key=lambda w: w.user_id)
+        return found[:limit]
+
+
+class _Ledger:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    def _oldest_first(self, entries: Any) -> list[LedgerEntry]:
+        return sorted(entries, key=lambda e: (e.created_at, e.id))
+
+    async def append(self, entries: Sequence[LedgerEntry]) -> None:
+        keys = [e.idempotency_key for e in entries]
+        stored = {e.idempotency_key for e in self.s.ledger}
+        if len(set(keys)) < len(keys) or any(k in stored for k in keys):
+            raise Conflict("ledger entry already recorded", code="duplicate_ledger_entry")
+        self.s.ledger.extend(entries)
+
+    async def has_key(self, idempotency_key: str) -> bool:
+        return any(e.idempotency_key == idempotency_key for e in self.s.ledger)
+
+    async def list_for_user(self, user_id: UserId, *, limit: int = 50,
+                            before: datetime | None = None,
+                            kinds: Sequence[EntryKind] | None = None) -> Sequence[LedgerEntry]:
+        found = [e for e in self.s.ledger if e.user_id == user_id
+                 and (before is None or e.created_at < before)
+                 and (kinds is None or e.kind in kinds)]
+        return list(reversed(self._oldest_first(found)))[:limit]
+
+    async def all_for_user(self, user_id: UserId) -> Sequence[LedgerEntry]:
+        return self._oldest_first(e for e in self.s.ledger if e.user_id == user_id)
+
+    async def reservation(self, reservation_id: str) -> Sequence[LedgerEntry]:
+        return self._oldest_first(e for e in self.s.ledger if e.reservation_id == reservation_id)
+
+    async def open_reservations(self, *, older_than: datetime) -> Sequence[LedgerEntry]:
+        released = {e.reservation_id for e in self.s.ledger if e.kind is EntryKind.RELEASE}
+        return self._oldest_first(
+            e for e in self.s.ledger if e.kind is EntryKind.RESERVE
+            and e.reservation_id is not None and e.reservation_id not in released
+            and e.created_at < older_than)
+
+    async def burned_between(self, user_id: UserId, start: datetime, end: datetime) -> Decimal:
+        return credits(ZERO - sum((e.amount for e in self.s.ledger
+                                   if e.user_id == user_id and e.kind is EntryKind.BURN
+                                   and start <= e.created_at < end), ZERO))
+
+
+class _PaymentEvents:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def claim(self, event_id: str, *, kind: str, now: datetime) -> bool:
+        if event_id in self.s.payment_events:
+            return False
+        self.s.payment_events[event_id] = (kind, now)
+        return True
+
+
+class _Audit:
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def add(self, *, actor_id: str | None, actor_label: str, action: str,
+                  target: str, details: dict[str, str], now: datetime) -> None:
+        self.s.audit.append(AuditRecord(actor_id=actor_id, actor_label=actor_label,
+                                        action=action, target=target, details=dict(details),
+                                        created_at=now))
+
+
 class FakeUnitOfWork:
     """Works on a deep copy of the store; ``commit`` publishes it, anything else discards it."""
 
@@ -487,6 +623,10 @@ class FakeUnitOfWork:
         self.files = _Files(self._work)
         self.job_runs = _JobRuns(self._work)
         self.tool_usage = _ToolUsage(self._work)
+        self.wallets = _Wallets(self._work)
+        self.ledger = _Ledger(self._work)
+        self.payment_events = _PaymentEvents(self._work)
+        self.audit = _Audit(self._work)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -502,7 +642,8 @@ class FakeUnitOfWork:
         self._work = copy.deepcopy(self.committed_store)
         for repo in (self.users, self.rooms, self.agents, self.turns, self.credentials,
                      self.sessions, self.steps, self.events, self.usage, self.pricing,
-                     self.settings, self.files, self.job_runs, self.tool_usage):
+                     self.settings, self.files, self.job_runs, self.tool_usage,
+                     self.wallets, self.ledger, self.payment_events, self.audit):
             repo.s = self._work
 
 

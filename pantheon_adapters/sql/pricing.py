@@ -54,6 +54,14 @@ class SqlPricingRepository:
                                    .where(pricing_versions.c.is_current))
         if row is None:
             raise LookupError("No pricing version is current: run the database migrations.")
+        return await self._with_prices(row)
+
+    async def get(self, version: str) -> PricingVersion | None:
+        row = await self._tx.first(select(pricing_versions)
+                                   .where(pricing_versions.c.version == version))
+        return None if row is None else await self._with_prices(row)
+
+    async def _with_prices(self, row: Row[Any]) -> PricingVersion:
         prices = await self._tx.rows(
             select(model_pricing)
             .where(model_pricing.c.pricing_version == row._mapping["version"])

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, and_, or_, select
 
 from pantheon_adapters.sql.tables import llm_call_events
 from pantheon_adapters.sql.tx import Tx
@@ -76,4 +77,19 @@ class SqlUsageRepository:
             .order_by(llm_call_events.c.created_at, llm_call_events.c.attempt,
                       llm_call_events.c.id)
         )
+        return [_call(row) for row in rows]
+
+    async def list_between(self, start: datetime, end: datetime, *,
+                           user_id: UserId | None = None,
+                           after: tuple[datetime, str] | None = None,
+                           limit: int = 1000) -> Sequence[LlmCall]:
+        table = llm_call_events
+        query = select(table).where(table.c.created_at >= start, table.c.created_at < end)
+        if user_id is not None:
+            query = query.where(table.c.user_id == user_id)
+        if after is not None:
+            at, call_id = after
+            query = query.where(or_(table.c.created_at > at,
+                                    and_(table.c.created_at == at, table.c.id > call_id)))
+        rows = await self._tx.rows(query.order_by(table.c.created_at, table.c.id).limit(limit))
         return [_call(row) for row in rows]

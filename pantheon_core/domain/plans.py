@@ -27,8 +27,8 @@ class Plan:
 
 PLANS: Mapping[str, Plan] = {p.id: p for p in (
     Plan("starter", "Starter", Decimal(495), STANDARD, Decimal("9")),
-    Plan("pro", "Pro", Decimal(1980), STANDARD + (ModelAlias.PREMIUM,), Decimal("29")),
-    Plan("power", "Power", Decimal(4180), STANDARD + (ModelAlias.PREMIUM,), Decimal("59")),
+    Plan("pro", "Pro", Decimal(1980), (*STANDARD, ModelAlias.PREMIUM), Decimal("29")),
+    Plan("power", "Power", Decimal(4180), (*STANDARD, ModelAlias.PREMIUM), Decimal("59")),
 )}
 NO_PLAN_MODELS = STANDARD  # without a subscription (welcome or top-up credits only)
 

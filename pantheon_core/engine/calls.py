@@ -22,6 +22,7 @@ import anyio
 
 from pantheon_core.domain.pricing import ModelPrice, PricingVersion
 from pantheon_core.domain.usage import CallStatus, LlmCall
+from pantheon_core.engine.charging import CreditMeter
 from pantheon_core.ids import (
     AgentId,
     CallId,
@@ -74,17 +75,21 @@ class CallResult:
 
 
 class ModelCaller:
-    def __init__(self, chat: ChatModel, clock: Clock, policy: EnginePolicy) -> None:
+    def __init__(self, chat: ChatModel, clock: Clock, policy: EnginePolicy,
+                 meter: CreditMeter | None = None) -> None:
         self.chat = chat
         self.clock = clock
         self.policy = policy
+        self.meter = meter  # None: nothing is charged (and no usage row is written)
 
     async def call(self, request: ChatRequest, *, scope: CallScope, price: ModelPrice,
                    pricing: PricingVersion, sink: list[LlmCall],
                    on_delta: OnDelta | None = None) -> CallResult:
         """Make the call, retrying as the policy allows; every attempt's usage record is
-        appended to ``sink``. Never raises ProviderError; cancellation propagates after
-        the attempt in flight is recorded."""
+        appended to ``sink`` (and, with a meter, stored and charged as the attempt ends).
+        Never raises ProviderError; cancellation propagates after the attempt in flight is
+        recorded; ``insufficient_credits`` propagates when the wallet cannot hold the next
+        attempt's upper bound (no attempt, no row)."""
         result = CallResult(model=request.model)
         for attempt in range(1, self.policy.max_attempts + 1):
             streamed = await self._attempt(request, attempt, scope, price, pricing, on_delta,
@@ -107,9 +112,12 @@ class ModelCaller:
                        price: ModelPrice, pricing: PricingVersion, on_delta: OnDelta | None,
                        result: CallResult, sink: list[LlmCall]) -> bool:
         """One attempt; returns whether any text streamed. Fills ``result``."""
-        started = time.monotonic()
         request_id = new_id()
         attempt_request = replace(request, request_id=request_id)
+        hold = None
+        if self.meter is not None:
+            hold = await self.meter.hold_for_call(attempt_request, price, pricing)
+        started = time.monotonic()
         parts: list[str] = []
         finished: CallFinished | None = None
         status = CallStatus.ERROR
@@ -133,14 +141,18 @@ class ModelCaller:
             model = (finished.model if finished else None) or request.model
             if finished is not None:
                 result.model = model
-            sink.append(self._record(
+            record = self._record(
                 request=request, request_id=request_id, attempt=attempt, scope=scope,
                 price=price, pricing=pricing, usage=source.usage if source else Usage(),
                 status=status, latency_ms=int((time.monotonic() - started) * 1000),
                 model=model, generation_id=source.generation_id if source else None,
                 error_code=error.code if error else (
                     "cancelled" if status is CallStatus.CANCELLED else None),
-            ))
+            )
+            sink.append(record)
+            if self.meter is not None:
+                with anyio.CancelScope(shield=True):
+                    await self.meter.settle_call(hold, record)
         return bool(parts)
 
     async def _consume(self, request: ChatRequest, parts: list[str], result: CallResult,

@@ -9,7 +9,7 @@ so usage rows and outcomes never disagree (FR-BILL-001).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,9 +18,7 @@ import anyio
 
 from pantheon_core.domain.events import EventType, TurnEvent
 from pantheon_core.domain.steps import Step
-from pantheon_core.domain.tools import FileAccess, ToolCallRecord
 from pantheon_core.domain.turns import Turn
-from pantheon_core.domain.usage import LlmCall
 from pantheon_core.errors import Unavailable
 from pantheon_core.ports.clock import Clock
 from pantheon_core.ports.turn_events import TurnEvents
@@ -68,17 +66,13 @@ class TurnRecorder:
         self._new_steps[step.id] = step
         await self.emit(EventType.STEP_STARTED, data, step_id=step.id)
 
-    async def step_finished(self, step: Step, data: Mapping[str, Any],
-                            calls: Sequence[LlmCall], *,
-                            tool_calls: Sequence[ToolCallRecord] = (),
-                            file_accesses: Sequence[FileAccess] = ()) -> None:
+    async def step_finished(self, step: Step, data: Mapping[str, Any]) -> None:
+        """The step's outcome and its events (its usage rows were written as each call and
+        tool call ended, with their charges)."""
         await self.emit(EventType.STEP_COMPLETED, data, step_id=step.id)
-        await self.flush(finished_step=step, calls=calls, tool_calls=tool_calls,
-                         file_accesses=file_accesses)
+        await self.flush(finished_step=step)
 
-    async def flush(self, *, finished_step: Step | None = None, calls: Sequence[LlmCall] = (),
-                    tool_calls: Sequence[ToolCallRecord] = (),
-                    file_accesses: Sequence[FileAccess] = (),
+    async def flush(self, *, finished_step: Step | None = None,
                     finished_turn: Turn | None = None, heartbeat: bool = False) -> None:
         """Persist what is pending. The turn row (heartbeat, last_seq, and noticing a
         cancel request) is touched only when ``heartbeat`` asks or one is due."""
@@ -91,12 +85,6 @@ class TurnRecorder:
                     await uow.steps.add(step)
                 if finished_step is not None:
                     await uow.steps.update(finished_step)
-                for call in calls:
-                    await uow.usage.add(call)
-                for record in tool_calls:
-                    await uow.tool_usage.add_call(record)
-                for access in file_accesses:
-                    await uow.tool_usage.add_file_access(access)
                 if events:
                     await uow.events.append(events)
                 if finished_turn is not None:

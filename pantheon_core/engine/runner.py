@@ -23,8 +23,10 @@ from pantheon_core.domain.modes import TurnMode
 from pantheon_core.domain.sessions import Memory
 from pantheon_core.domain.steps import Step, StepKind, StepStatus
 from pantheon_core.domain.turns import Turn, TurnStatus
+from pantheon_core.domain.wallets import InsufficientCredits
 from pantheon_core.engine import prompts
 from pantheon_core.engine.calls import ModelCaller
+from pantheon_core.engine.charging import CreditMeter
 from pantheon_core.engine.context import PastTurn, truncate_to
 from pantheon_core.engine.graph import Node, initial_nodes
 from pantheon_core.engine.memory import MemoryKeeper, load_history
@@ -44,6 +46,7 @@ INTERRUPTED = ("interrupted", "The server stopped while this turn was running.")
 class _Prepared:
     runner: StepRunner
     memory: MemoryKeeper
+    stopped: tuple[str, str] | None = None  # why the turn stopped early (credits ran out)
 
 
 class TurnRunner:
@@ -63,6 +66,8 @@ class TurnRunner:
                 group.start_soon(self._tick, recorder, group.cancel_scope)
                 try:
                     await self._walk(runner, prepared.memory)
+                except InsufficientCredits as exc:  # the steps done stand; the rest do not run
+                    prepared.stopped = (exc.code, exc.message)
                 except Exception as exc:  # a bug must end the turn with turn_failed, not hang it
                     log.exception("turn %s crashed", turn_id)
                     failure = exc
@@ -84,14 +89,16 @@ class TurnRunner:
             manager = manager_alias(await uow.settings.get(MANAGER_MODEL_KEY))
             stored = await _memory_of(uow, turn)
             history = await load_history(uow, turn, stored)
+        meter = CreditMeter(self.deps, turn.user_id)
         recorder = TurnRecorder(
             turn, uow=self.deps.uow, events=self.deps.events, clock=self.deps.clock,
             heartbeat_interval=timedelta(seconds=self.deps.engine.heartbeat_interval_s))
         runner = StepRunner(turn=turn, pricing=pricing, manager_alias=manager,
                             recorder=recorder, policy=self.deps.engine,
-                            caller=ModelCaller(self.deps.chat, self.deps.clock, self.deps.engine),
+                            caller=ModelCaller(self.deps.chat, self.deps.clock, self.deps.engine,
+                                               meter=meter),
                             provider=self.deps.chat.provider,
-                            toolkit=Toolkit(self.deps, turn, pricing),
+                            toolkit=Toolkit(self.deps, turn, pricing, meter=meter),
                             tool_policy=self.deps.tools)
         summary_alias = turn.roster[0].model_alias if turn.mode is TurnMode.DIRECT else manager
 
@@ -137,12 +144,12 @@ class TurnRunner:
         runner, recorder = prepared.runner, prepared.runner.recorder
         if runner.current is not None:
             code, message = (("cancelled", "The turn was cancelled.") if cancelled else
-                             (INTERRUPTED if interrupted else
+                             (INTERRUPTED if interrupted else prepared.stopped or
                               ("internal_error", "The step stopped unexpectedly.")))
             await runner.close(runner.current, content=runner.current.text_so_far,
                                error=(code, message))
         status, error = outcome(runner.finished, cancelled=cancelled, failure=failure,
-                                interrupted=interrupted)
+                                interrupted=interrupted, stopped=prepared.stopped)
         await recorder.emit(EventType.TURN_COMPLETED if error is None else EventType.TURN_FAILED,
                             terminal_data(status, runner.finished, error))
         turn = recorder.turn.finished(status, recorder.stamp(),
@@ -169,12 +176,15 @@ class TurnRunner:
 
 
 def outcome(steps: Sequence[Step], *, cancelled: bool, failure: BaseException | None,
-            interrupted: bool = False) -> tuple[TurnStatus, tuple[str, str] | None]:
+            interrupted: bool = False, stopped: tuple[str, str] | None = None,
+            ) -> tuple[TurnStatus, tuple[str, str] | None]:
     """How a turn ended, from its steps (answers are every step but the plan)."""
     if cancelled:
         return TurnStatus.CANCELLED, ("cancelled", "The turn was cancelled.")
     if interrupted:
         return TurnStatus.FAILED, INTERRUPTED
+    if stopped is not None:
+        return TurnStatus.FAILED, stopped
     if failure is not None:
         return TurnStatus.FAILED, ("internal_error", "The turn stopped on an internal error.")
     answers = [s for s in steps if s.kind is not StepKind.PLAN]

@@ -167,10 +167,7 @@ class StepRunner:
                                message=error[1], data=data)
         self.finished.append(step)
         self.current = None
-        await self.recorder.step_finished(
-            step, completed_data(step), open_step.calls,
-            tool_calls=tools.records if tools is not None else (),
-            file_accesses=tools.accesses if tools is not None else ())
+        await self.recorder.step_finished(step, completed_data(step))
         return step
 
 

@@ -36,6 +36,7 @@ from pantheon_core.domain.tools import (
     summarize_arguments,
 )
 from pantheon_core.domain.turns import AgentSnapshot, Turn
+from pantheon_core.engine.charging import CreditMeter
 from pantheon_core.errors import PantheonError
 from pantheon_core.ids import AgentId, StepId, ToolCallId, new_id
 from pantheon_core.ports.chat_model import ToolCall, ToolSpec
@@ -90,6 +91,7 @@ class Toolkit:
     deps: Deps
     turn: Turn
     pricing: PricingVersion
+    meter: CreditMeter | None = None  # None: tool calls are neither charged nor stored
     _files: tuple[StoredFile, ...] | None = None
 
     @property
@@ -161,7 +163,7 @@ class StepTools:
     async def run(self, call: ToolCall, *, call_id: ToolCallId, step_id: StepId,
                   round_no: int) -> ToolOutcome:
         started = time.monotonic()
-        status, access = ToolCallStatus.ALLOWED, None
+        status, access, hold = ToolCallStatus.ALLOWED, None, None
         error: tuple[str, str] | None = None
         summary = ""
         try:
@@ -174,6 +176,9 @@ class StepTools:
                     "You do not have permission to search the web." if call.name == WEB_SEARCH
                     else self.file_denied_reason))
             args = _arguments(call.arguments)
+            price = self.kit.pricing.tool_credits.get(call.name, Decimal(0))
+            if price > 0 and self.kit.meter is not None:  # insufficient_credits stops the turn
+                hold = await self.kit.meter.hold(price, reference=call_id)
             if call.name == WEB_SEARCH:
                 content, summary = await self._search(args)
             else:
@@ -189,8 +194,15 @@ class StepTools:
                               summary=summary, error=error)
         if access is not None:
             self.accesses.append(access)
-        self.records.append(record)
+        await self._store(hold, record, access)
         return ToolOutcome(content=content, record=record, access=access)
+
+    async def _store(self, hold: str | None, record: ToolCallRecord,
+                     access: FileAccess | None) -> None:
+        self.records.append(record)
+        if self.kit.meter is not None:
+            with anyio.CancelScope(shield=True):
+                await self.kit.meter.settle_tool(hold, record, access)
 
     async def refuse(self, call: ToolCall, *, call_id: ToolCallId, step_id: StepId,
                      round_no: int) -> ToolOutcome:
@@ -199,7 +211,7 @@ class StepTools:
         record = self._record(call, call_id, status=ToolCallStatus.DENIED, step_id=step_id,
                               round_no=round_no, latency_ms=0, summary="",
                               error=("tool_budget_spent", message))
-        self.records.append(record)
+        await self._store(None, record, None)
         return ToolOutcome(content=f"Refused: {message}", record=record)
 
     def _record(self, call: ToolCall, call_id: ToolCallId, *, status: ToolCallStatus,

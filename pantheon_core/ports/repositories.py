@@ -127,6 +127,12 @@ class UsageRepository(Protocol):
     async def list_for_turn(self, turn_id: TurnId) -> Sequence[LlmCall]:
         """By creation time."""
         ...
+    async def list_between(self, start: datetime, end: datetime, *,
+                           user_id: UserId | None = None, after: tuple[datetime, str] | None = None,
+                           limit: int = 1000) -> Sequence[LlmCall]:
+        """Rows created in ``[start, end)`` (of one user, if given), by (created_at, id),
+        strictly after the ``after`` cursor (for batches)."""
+        ...
 
 
 class SessionRepository(Protocol):
@@ -150,6 +156,9 @@ class SessionRepository(Protocol):
 class PricingRepository(Protocol):
     async def current(self) -> PricingVersion:
         """The pricing version in force, with its model prices (seeded by a migration)."""
+        ...
+    async def get(self, version: str) -> PricingVersion | None:
+        """Any version, current or past, with its model prices."""
         ...
 
 

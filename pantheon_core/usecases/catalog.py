@@ -7,12 +7,14 @@ from typing import get_type_hints
 
 from pantheon_core.usecases import (
     agents,
+    billing,
     conversation,
     direct,
     files,
     housekeeping,
     jobs,
     models,
+    payments,
     rooms,
     signin,
     tokens,
@@ -66,6 +68,18 @@ class UseCases:
     open_download: files.OpenDownload
     parse_file: files.ParseFile
     requeue_stuck_files: files.RequeueStuckFiles
+    # credits and billing
+    get_wallet: billing.GetWallet
+    list_ledger: billing.ListLedger
+    usage_report: billing.UsageReport
+    quote_call: billing.QuoteCall
+    grant_credits: billing.GrantCredits
+    list_offer: billing.ListOffer
+    start_checkout: billing.StartCheckout
+    open_portal: billing.OpenPortal
+    sweep_reservations: billing.SweepReservations
+    reconcile: billing.Reconcile
+    handle_payment_event: payments.HandlePaymentEvent
     # models
     list_models: models.ListModels
     get_manager_model: models.GetManagerModel

@@ -19,6 +19,7 @@ from pantheon_core.ids import AgentId, DirectSessionId, TurnId, new_id
 from pantheon_core.ports.unit_of_work import UnitOfWork
 from pantheon_core.usecases.access import agent_in, owned_room, roster_of
 from pantheon_core.usecases.deps import UseCase
+from pantheon_core.usecases.ledger import check_can_send
 from pantheon_core.usecases.turns import start_turn
 
 
@@ -87,6 +88,7 @@ class SendDirect(UseCase):
         now = self.deps.clock.now()
         async with self.deps.uow() as uow:
             session = await owned_direct(uow, actor, session_id)
+            await check_can_send(uow, self.deps, session.user_id, [session.agent.model_alias])
             turn = Turn(id=TurnId(new_id()), user_id=session.user_id, mode=TurnMode.DIRECT,
                         status=TurnStatus.RUNNING, message=text, roster=(session.agent,),
                         selected=(session.agent.agent_id,), created_at=now,

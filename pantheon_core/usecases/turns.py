@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pantheon_core.actor import Actor
+from pantheon_core.domain.manager import MANAGER_MODEL_KEY, manager_alias
 from pantheon_core.domain.modes import RoomMode, TurnMode
 from pantheon_core.domain.rooms import Room
 from pantheon_core.domain.sessions import RoomSession, clean_title
@@ -27,6 +28,7 @@ from pantheon_core.ids import AgentId, RoomSessionId, TurnId, new_id
 from pantheon_core.ports.unit_of_work import UnitOfWork
 from pantheon_core.usecases.access import owned_room
 from pantheon_core.usecases.deps import UseCase
+from pantheon_core.usecases.ledger import check_can_send
 
 
 def select_agents(mode: RoomMode, message: str,
@@ -94,6 +96,10 @@ class BeginTurn(UseCase):
             mode, room = room.start_send(now)
             roster = tuple(AgentSnapshot.of(a) for a in agents)
             selected = select_agents(mode, text, roster)
+            models = [a.model_alias for a in roster if a.agent_id in selected]
+            if TurnMode.of(mode) is TurnMode.ORCHESTRATOR:
+                models.append(manager_alias(await uow.settings.get(MANAGER_MODEL_KEY)))
+            await check_can_send(uow, self.deps, room.owner_id, models)
             session = await room_session_for(uow, room, session_id, now)
             turn = Turn(id=TurnId(new_id()), user_id=room.owner_id, mode=TurnMode.of(mode),
                         status=TurnStatus.RUNNING, message=text, roster=roster,
