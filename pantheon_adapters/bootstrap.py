@@ -24,11 +24,19 @@ from pantheon_core.ports.documents import DocumentParser
 from pantheon_core.ports.identity import IdentityVerifier
 from pantheon_core.ports.jobs import JobQueue
 from pantheon_core.ports.mailer import Mailer
+from pantheon_core.ports.payments import Payments
 from pantheon_core.ports.rate_limiter import RateLimiter
 from pantheon_core.ports.turn_events import TurnEvents
 from pantheon_core.ports.web_search import WebSearch
 from pantheon_core.usecases.catalog import UseCases
-from pantheon_core.usecases.deps import AuthPolicy, Deps, EnginePolicy, FilePolicy
+from pantheon_core.usecases.deps import (
+    AuthPolicy,
+    BillingPolicy,
+    Deps,
+    EnginePolicy,
+    FilePolicy,
+    TopUpPack,
+)
 
 if TYPE_CHECKING:
     from pantheon_adapters.jobs.dramatiq_jobs import JobRuntime
@@ -103,6 +111,7 @@ async def build_container(
     blobs: BlobStore | None = None,
     documents: DocumentParser | None = None,
     jobs: JobQueue | None = None,
+    payments: Payments | None = None,
     inside_worker: bool = False,
 ) -> Container:
     """Wire every port from ``settings``; a keyword given here replaces the built adapter.
@@ -121,7 +130,8 @@ async def build_container(
         name: value for name, value in {
             "clock": clock, "mailer": mailer, "limiter": limiter, "identity": identity,
             "chat": chat, "events": events, "engine": engine, "search": search,
-            "blobs": blobs, "documents": documents}.items() if value is not None}
+            "blobs": blobs, "documents": documents, "payments": payments}.items()
+        if value is not None}
     settings = settings or load_settings()
     clock = clock or SystemClock()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -164,6 +174,8 @@ async def build_container(
         documents=documents or _build_documents(),
         jobs=jobs,
         files=files,
+        payments=payments or _build_payments(settings, parts),
+        billing=billing_policy(settings),
     )
     container = Container(settings=settings, use_cases=UseCases.build(deps), clock=clock,
                           tasks=tasks, readiness_checks=parts.checks,
@@ -185,6 +197,19 @@ def file_policy(settings: Settings) -> FilePolicy:
         signing_secret=settings.signing_secret(),
         url_base=settings.public_url.rstrip("/") + "/api/v1",
         upload_ttl=timedelta(minutes=settings.upload_ttl_minutes),
+    )
+
+
+def billing_policy(settings: Settings) -> BillingPolicy:
+    public = settings.public_url.rstrip("/")
+    return BillingPolicy(
+        welcome_credits=settings.welcome_credits,
+        plan_prices=settings.stripe_plan_prices,
+        topups=tuple(TopUpPack(id=pack.id, credits=pack.credits, price_id=pack.price_id)
+                     for pack in settings.stripe_topups),
+        success_url=settings.billing_success_url or f"{public}/billing?checkout=success",
+        cancel_url=settings.billing_cancel_url or f"{public}/billing?checkout=cancelled",
+        portal_return_url=settings.billing_portal_return_url or f"{public}/billing",
     )
 
 
@@ -241,6 +266,20 @@ def _build_search(settings: Settings) -> WebSearch | None:
     from pantheon_adapters.search.tavily import TavilyWebSearch
 
     return TavilyWebSearch(settings.tavily_api_key, api_base_url=settings.tavily_base_url)
+
+
+def _build_payments(settings: Settings, parts: _Parts) -> Payments | None:
+    if not settings.stripe_secret_key:
+        return None  # checkout answers payments_not_configured
+    if not settings.stripe_webhook_secret:  # Settings checks it too; this guards model_construct
+        raise ValueError("PANTHEON_STRIPE_WEBHOOK_SECRET is required when "
+                         "PANTHEON_STRIPE_SECRET_KEY is set.")
+    from pantheon_adapters.payments.stripe import StripePayments
+
+    payments = StripePayments(settings.stripe_secret_key, settings.stripe_webhook_secret,
+                              api_base=settings.stripe_api_base)
+    parts.closers.append(payments.aclose)
+    return payments
 
 
 def _build_documents() -> DocumentParser:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_KEY_CHARS = 16
@@ -15,6 +16,16 @@ MIN_SECRET_KEY_CHARS = 16
 
 def _default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "pantheon"
+
+
+class TopUpSetting(BaseModel):
+    """One top-up pack on sale: ``{"id": "small", "credits": "500", "price_id": "price_…"}``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=40)
+    credits: Decimal = Field(gt=0)
+    price_id: str = Field(min_length=1)
 
 
 class Settings(BaseSettings):
@@ -84,6 +95,46 @@ class Settings(BaseSettings):
     # Redis commands in a million that also run the queue's maintenance, which re-delivers the
     # jobs of workers silent for worker_heartbeat_timeout_s (Dramatiq's maintenance_chance)
     worker_maintenance_chance: int = Field(default=1_000, ge=0, le=1_000_000)
+
+    # Stripe (payments). Without a secret key, checkout answers payments_not_configured.
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = Field(default=None, validate_default=True)
+    stripe_api_base: str | None = None  # a proxy or a test server; None: api.stripe.com
+    stripe_price_starter: str | None = None  # the Stripe price id of each plan
+    stripe_price_pro: str | None = None
+    stripe_price_power: str | None = None
+    stripe_topups: list[TopUpSetting] = Field(default_factory=list)  # JSON in the environment
+    welcome_credits: Decimal = Field(default=Decimal(100), ge=0)
+    billing_success_url: str | None = None  # None: public_url + /billing?checkout=success
+    billing_cancel_url: str | None = None  # None: public_url + /billing?checkout=cancelled
+    billing_portal_return_url: str | None = None  # None: public_url + /billing
+
+    @field_validator("stripe_secret_key")
+    @classmethod
+    def _stripe_key_is_secret(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("pk_"):
+            raise ValueError("PANTHEON_STRIPE_SECRET_KEY holds a publishable key (pk_…); use a "
+                             "secret key (sk_…) or a restricted key (rk_…).")
+        return value or None
+
+    @field_validator("stripe_webhook_secret")
+    @classmethod
+    def _stripe_webhook_secret_with_key(cls, value: str | None,
+                                        info: ValidationInfo) -> str | None:
+        if info.data.get("stripe_secret_key") and not value:
+            raise ValueError(
+                "PANTHEON_STRIPE_WEBHOOK_SECRET is required when PANTHEON_STRIPE_SECRET_KEY is "
+                "set: it verifies Stripe's webhook signatures. Copy the endpoint's signing "
+                "secret (whsec_…) from the Stripe dashboard or `stripe listen`.")
+        return value or None
+
+    @field_validator("stripe_topups")
+    @classmethod
+    def _topup_ids_unique(cls, value: list[TopUpSetting]) -> list[TopUpSetting]:
+        ids = [pack.id for pack in value]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"PANTHEON_STRIPE_TOPUPS has duplicate pack ids: {ids}.")
+        return value
 
     @field_validator("s3_secret_access_key")
     @classmethod
@@ -166,6 +217,13 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         return _stored_secret(self.data_dir / "secret_key")
+
+    @property
+    def stripe_plan_prices(self) -> dict[str, str]:
+        """Plan id → Stripe price id, for the plans that have one."""
+        prices = {"starter": self.stripe_price_starter, "pro": self.stripe_price_pro,
+                  "power": self.stripe_price_power}
+        return {plan: price for plan, price in prices.items() if price}
 
     @property
     def secure_cookies(self) -> bool:

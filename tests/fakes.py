@@ -45,7 +45,14 @@ from pantheon_core.ids import (
 from pantheon_core.ports.mailer import MailMessage
 from pantheon_core.ports.rate_limiter import RateDecision, RateLimit
 from pantheon_core.usecases.catalog import UseCases
-from pantheon_core.usecases.deps import AuthPolicy, Deps, EnginePolicy, FilePolicy, ToolPolicy
+from pantheon_core.usecases.deps import (
+    AuthPolicy,
+    BillingPolicy,
+    Deps,
+    EnginePolicy,
+    FilePolicy,
+    ToolPolicy,
+)
 from tests.fake_chat import FakeChatModel
 from tests.pricing_seed import SEED_PRICING
 
@@ -107,7 +114,7 @@ class Store:
     wallets: dict[UserId, Wallet] = field(default_factory=dict)
     ledger: list[LedgerEntry] = field(default_factory=list)  # in the order appended
     payment_events: dict[str, tuple[str, datetime]] = field(default_factory=dict)
-    audit: list[AuditRecord] = field(default_factory=list)
+    audit_events: list[dict[str, Any]] = field(default_factory=list)  # AuditRepository.add kwargs
 
 
 class _Users:
@@ -486,18 +493,6 @@ class _Credentials:
         return len(links) + len(sessions)
 
 
-@dataclass(frozen=True)
-class AuditRecord:
-    """One ``AuditRepository.add`` call, as the fake keeps it."""
-
-    actor_id: str | None
-    actor_label: str
-    action: str
-    target: str
-    details: dict[str, str]
-    created_at: datetime
-
-
 class _Wallets:
     def __init__(self, s: Store) -> None:
         self.s = s
@@ -595,9 +590,9 @@ class _Audit:
 
     async def add(self, *, actor_id: str | None, actor_label: str, action: str,
                   target: str, details: dict[str, str], now: datetime) -> None:
-        self.s.audit.append(AuditRecord(actor_id=actor_id, actor_label=actor_label,
-                                        action=action, target=target, details=dict(details),
-                                        created_at=now))
+        self.s.audit_events.append({"actor_id": actor_id, "actor_label": actor_label,
+                                    "action": action, "target": target,
+                                    "details": dict(details), "created_at": now})
 
 
 class FakeUnitOfWork:
@@ -679,7 +674,8 @@ def fake_app(*, limiter: object | None = None, identity: object | None = None,
              chat: object | None = None, search: object | None = None,
              blobs: object | None = None, documents: object | None = None,
              jobs: object | None = None, files: FilePolicy | None = None,
-             tools: ToolPolicy | None = None) -> FakeApp:
+             tools: ToolPolicy | None = None, payments: object | None = None,
+             billing: BillingPolicy | None = None) -> FakeApp:
     """Use cases on in-memory fakes; ``chat`` swaps the scripted model for another one
     (e.g. the real OpenRouter adapter against a fake server)."""
     store, clock, fake_mailer = Store(), FakeClock(), FakeMailer()
@@ -692,7 +688,8 @@ def fake_app(*, limiter: object | None = None, identity: object | None = None,
                 identity=identity, auth=AuthPolicy(), engine=engine,  # type: ignore[arg-type]
                 search=search, blobs=blobs, documents=documents,  # type: ignore[arg-type]
                 jobs=jobs, files=files or FilePolicy(),  # type: ignore[arg-type]
-                tools=tools or ToolPolicy())
+                tools=tools or ToolPolicy(), payments=payments,  # type: ignore[arg-type]
+                billing=billing or BillingPolicy())
     return FakeApp(store=store, clock=clock, mailer=fake_mailer, chat=fake_chat, events=events,
                    tasks=tasks, uc=UseCases.build(deps))
 

@@ -432,3 +432,65 @@ api_tokens = Table(
     _at("last_used_at", nullable=True),
     _at("revoked_at", nullable=True),
 )
+
+# A wallet caches the sums of its ledger entries (and the user's plan and admin policy); it
+# goes with its user. The ledger does not: it is a financial record, append-only (triggers
+# refuse UPDATE and DELETE, see migration 0004), holding the user id without a foreign key,
+# so it outlives the user and never blocks a delete.
+wallets = Table(
+    "wallets", metadata,
+    Column("user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    _credits("plan_balance"),
+    _credits("topup_balance"),
+    Column("plan_id", String(32), nullable=True),
+    _at("period_end", nullable=True),
+    _at("updated_at", nullable=True),
+    Column("stripe_customer_id", String(255), nullable=True, unique=True),
+    Column("subscription_id", String(255), nullable=True),
+    Column("subscription_status", String(32), nullable=True),
+    Column("monthly_cap", ExactDecimal(18, 6), nullable=True),
+    Column("allowed_models", JSON(none_as_null=True), nullable=True),  # a list of aliases
+    _count("entries"),
+)
+
+credit_transactions = Table(
+    "credit_transactions", metadata,
+    _id(),
+    Column("user_id", String(ID), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("bucket", String(16), nullable=False),
+    Column("amount", ExactDecimal(18, 6), nullable=False),  # signed
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    _at("created_at"),
+    Column("reference", String(255), nullable=False, server_default=""),
+    Column("reservation_id", String(64), nullable=True, index=True),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("actor_id", String(64), nullable=True),
+)
+
+Index("ix_credit_transactions_user_id_created_at", credit_transactions.c.user_id,
+      credit_transactions.c.created_at)
+
+# Provider (Stripe) events already processed: a webhook delivery claims its event id in the
+# transaction that applies it, so a redelivery does nothing (FR-BILL-005).
+payment_events = Table(
+    "payment_events", metadata,
+    Column("event_id", String(255), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    _at("processed_at"),
+)
+
+# Admin writes (FR-ADMIN-*): who did what to what. No foreign keys: the log outlives users.
+audit_events = Table(
+    "audit_events", metadata,
+    _id(),
+    Column("actor_id", String(64), nullable=True),
+    Column("actor_label", String(254), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(255), nullable=False),
+    Column("details", JSON, nullable=False),
+    _at("created_at"),
+)
+
+Index("ix_audit_events_created_at", audit_events.c.created_at)
+Index("ix_audit_events_actor_id_created_at", audit_events.c.actor_id, audit_events.c.created_at)

@@ -8,10 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pantheon_adapters.sql.agents import SqlAgentRepository
 from pantheon_adapters.sql.app_settings import SqlAppSettingRepository
+from pantheon_adapters.sql.audit import SqlAuditRepository
 from pantheon_adapters.sql.credentials import SqlCredentialRepository
 from pantheon_adapters.sql.events import SqlEventRepository
 from pantheon_adapters.sql.files import SqlFileRepository
 from pantheon_adapters.sql.job_runs import SqlJobRunRepository
+from pantheon_adapters.sql.ledger import SqlLedgerRepository
+from pantheon_adapters.sql.payment_events import SqlPaymentEventRepository
 from pantheon_adapters.sql.pricing import SqlPricingRepository
 from pantheon_adapters.sql.rooms import SqlRoomRepository
 from pantheon_adapters.sql.sessions import SqlSessionRepository
@@ -21,6 +24,7 @@ from pantheon_adapters.sql.turns import SqlTurnRepository
 from pantheon_adapters.sql.tx import Tx
 from pantheon_adapters.sql.usage import SqlUsageRepository
 from pantheon_adapters.sql.users import SqlUserRepository
+from pantheon_adapters.sql.wallets import SqlWalletRepository
 
 
 class SqlUnitOfWork:
@@ -47,6 +51,10 @@ class SqlUnitOfWork:
     files: SqlFileRepository
     job_runs: SqlJobRunRepository
     tool_usage: SqlToolUsageRepository
+    wallets: SqlWalletRepository
+    ledger: SqlLedgerRepository
+    payment_events: SqlPaymentEventRepository
+    audit: SqlAuditRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -71,6 +79,10 @@ class SqlUnitOfWork:
         self.files = SqlFileRepository(tx)
         self.job_runs = SqlJobRunRepository(tx)
         self.tool_usage = SqlToolUsageRepository(tx)
+        self.wallets = SqlWalletRepository(tx)
+        self.ledger = SqlLedgerRepository(tx)
+        self.payment_events = SqlPaymentEventRepository(tx)
+        self.audit = SqlAuditRepository(tx)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

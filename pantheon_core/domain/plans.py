@@ -30,7 +30,9 @@ PLANS: Mapping[str, Plan] = {p.id: p for p in (
     Plan("pro", "Pro", Decimal(1980), (*STANDARD, ModelAlias.PREMIUM), Decimal("29")),
     Plan("power", "Power", Decimal(4180), (*STANDARD, ModelAlias.PREMIUM), Decimal("59")),
 )}
-NO_PLAN_MODELS = STANDARD  # without a subscription (welcome or top-up credits only)
+# Without a subscription (welcome or top-up credits only) every model is open: credits are
+# paid up front, and premium burns them six times as fast. Plans narrow it (Starter: no premium).
+NO_PLAN_MODELS = (*STANDARD, ModelAlias.PREMIUM)
 
 
 def plan_named(plan_id: str) -> Plan:

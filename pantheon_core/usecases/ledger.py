@@ -17,6 +17,7 @@ from pantheon_core.domain.wallets import (
     expire_plan,
     grant,
 )
+from pantheon_core.errors import Conflict
 from pantheon_core.ids import UserId
 from pantheon_core.ports.unit_of_work import UnitOfWork
 from pantheon_core.usecases.deps import Deps
@@ -37,13 +38,19 @@ async def open_wallet(uow: UnitOfWork, deps: Deps, user_id: UserId, *,
     now = deps.clock.now()
     wallet = await uow.wallets.get(user_id, for_update=lock)
     if wallet is None:
-        wallet = Wallet(user_id=user_id, updated_at=now)
-        await uow.wallets.add(wallet)
-        welcome = deps.billing.welcome_credits
-        if welcome > 0:
-            wallet = await apply(uow, grant(wallet, Bucket.TOPUP, welcome,
-                                            key=f"welcome:{user_id}", now=now,
-                                            note="welcome credits"))
+        try:
+            await uow.wallets.add(Wallet(user_id=user_id, updated_at=now))
+        except Conflict:  # a concurrent first use created it (and waited for us): use that
+            wallet = await uow.wallets.get(user_id, for_update=lock)
+            if wallet is None:
+                raise
+        else:
+            wallet = Wallet(user_id=user_id, updated_at=now)
+            welcome = deps.billing.welcome_credits
+            if welcome > 0:
+                wallet = await apply(uow, grant(wallet, Bucket.TOPUP, welcome,
+                                                key=f"welcome:{user_id}", now=now,
+                                                note="welcome credits"))
     return await apply(uow, expire_plan(wallet, now=now))
 
 

@@ -1,0 +1,1 @@
+"""Payment adapters: implementations of ``pantheon_core.ports.payments.Payments``."""
