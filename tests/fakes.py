@@ -547,10 +547,10 @@ class _Ledger:
         return any(e.idempotency_key == idempotency_key for e in self.s.ledger)
 
     async def list_for_user(self, user_id: UserId, *, limit: int = 50,
-                            before: datetime | None = None,
+                            before: tuple[datetime, str] | None = None,
                             kinds: Sequence[EntryKind] | None = None) -> Sequence[LedgerEntry]:
         found = [e for e in self.s.ledger if e.user_id == user_id
-                 and (before is None or e.created_at < before)
+                 and (before is None or (e.created_at, e.id) < before)
                  and (kinds is None or e.kind in kinds)]
         return list(reversed(self._oldest_first(found)))[:limit]
 

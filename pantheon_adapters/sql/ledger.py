@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from pantheon_adapters.sql.errors import is_unique_violation
@@ -73,11 +73,14 @@ class SqlLedgerRepository:
         return row is not None
 
     async def list_for_user(self, user_id: UserId, *, limit: int = 50,
-                            before: datetime | None = None,
+                            before: tuple[datetime, str] | None = None,
                             kinds: Sequence[EntryKind] | None = None) -> Sequence[LedgerEntry]:
         statement = select(ledger).where(ledger.c.user_id == user_id)
         if before is not None:
-            statement = statement.where(ledger.c.created_at < before)
+            at, entry_id = before
+            statement = statement.where(or_(ledger.c.created_at < at,
+                                            and_(ledger.c.created_at == at,
+                                                 ledger.c.id < entry_id)))
         if kinds is not None:
             statement = statement.where(ledger.c.kind.in_([EntryKind(k).value for k in kinds]))
         rows = await self._tx.rows(

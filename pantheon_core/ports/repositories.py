@@ -261,9 +261,10 @@ class LedgerRepository(Protocol):
         ...
     async def has_key(self, idempotency_key: str) -> bool: ...
     async def list_for_user(self, user_id: UserId, *, limit: int = 50,
-                            before: datetime | None = None,
+                            before: tuple[datetime, str] | None = None,
                             kinds: Sequence[EntryKind] | None = None) -> Sequence[LedgerEntry]:
-        """Newest first (created_at, then id), strictly before ``before``."""
+        """Newest first (created_at, then id), strictly before the ``(created_at, id)``
+        cursor ``before`` (entries of one change share a timestamp)."""
         ...
     async def all_for_user(self, user_id: UserId) -> Sequence[LedgerEntry]:
         """Oldest first (created_at, then id)."""

@@ -102,7 +102,9 @@ class GetWallet(_Billing):
 
 class ListLedger(_Billing):
     async def __call__(self, actor: Actor, *, limit: int = 50,
-                       before: datetime | None = None) -> Sequence[LedgerEntry]:
+                       before: tuple[datetime, str] | None = None) -> Sequence[LedgerEntry]:
+        """Newest first; pass the last entry's ``(created_at, id)`` as ``before`` for the next
+        page."""
         user_id = actor.require_user()
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.", code="invalid_limit")

@@ -192,6 +192,10 @@ async def test_ledger_entries_round_trip_every_field_exactly(uow: Factory) -> No
                                 Bucket.TOPUP: LARGE + SMALL}
 
 
+def cursor(entry: LedgerEntry) -> tuple[datetime, str]:
+    return (entry.created_at, entry.id)
+
+
 async def test_entries_are_listed_newest_first_a_page_at_a_time(uow: Factory) -> None:
     ada, bob = UserId(new_id()), UserId(new_id())
     kinds = [EntryKind.GRANT, EntryKind.BURN, EntryKind.ADJUST, EntryKind.BURN, EntryKind.REFUND]
@@ -204,17 +208,17 @@ async def test_entries_are_listed_newest_first_a_page_at_a_time(uow: Factory) ->
     newest = [tie_b, tie_a, *reversed(entries)]
     async with uow() as work:
         assert await work.ledger.list_for_user(ada) == newest
-        first = await work.ledger.list_for_user(ada, limit=3)
-        assert first == newest[:3]
-        second = await work.ledger.list_for_user(ada, limit=3, before=first[-1].created_at)
-        assert second == newest[3:6]
-        third = await work.ledger.list_for_user(ada, limit=3, before=second[-1].created_at)
-        assert third == newest[6:]
-        assert await work.ledger.list_for_user(ada, before=entries[0].created_at) == []
+        first = await work.ledger.list_for_user(ada, limit=1)
+        assert first == newest[:1]  # the cursor splits entries that share a timestamp
+        second = await work.ledger.list_for_user(ada, limit=3, before=cursor(first[-1]))
+        assert second == newest[1:4]
+        third = await work.ledger.list_for_user(ada, limit=3, before=cursor(second[-1]))
+        assert third == newest[4:]
+        assert await work.ledger.list_for_user(ada, before=cursor(entries[0])) == []
         burns = await work.ledger.list_for_user(ada, kinds=[EntryKind.BURN])
         assert burns == [tie_b, tie_a, entries[3], entries[1]]
         some = await work.ledger.list_for_user(ada, kinds=[EntryKind.GRANT, EntryKind.REFUND],
-                                               before=seconds(4))
+                                               before=(seconds(4), ""))
         assert some == [entries[0]]
         assert await work.ledger.list_for_user(ada, kinds=[EntryKind.EXPIRE]) == []
         assert await work.ledger.list_for_user(UserId(new_id())) == []
