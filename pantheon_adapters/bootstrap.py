@@ -25,6 +25,7 @@ from pantheon_core.ports.identity import IdentityVerifier
 from pantheon_core.ports.jobs import JobQueue
 from pantheon_core.ports.mailer import Mailer
 from pantheon_core.ports.payments import Payments
+from pantheon_core.ports.provider_stats import ProviderStats
 from pantheon_core.ports.rate_limiter import RateLimiter
 from pantheon_core.ports.turn_events import TurnEvents
 from pantheon_core.ports.web_search import WebSearch
@@ -176,6 +177,7 @@ async def build_container(
         files=files,
         payments=payments or _build_payments(settings, parts),
         billing=billing_policy(settings),
+        provider_stats=_build_provider_stats(settings, parts),
     )
     container = Container(settings=settings, use_cases=UseCases.build(deps), clock=clock,
                           tasks=tasks, readiness_checks=parts.checks,
@@ -282,6 +284,18 @@ def _build_payments(settings: Settings, parts: _Parts) -> Payments | None:
     return payments
 
 
+def _build_provider_stats(settings: Settings, parts: _Parts) -> ProviderStats | None:
+    """OpenRouter's generation stats, for reconciliation, when OpenRouter is the provider."""
+    if not settings.openrouter_api_key or settings.llm_backend != "openrouter":
+        return None
+    from pantheon_adapters.llm.openrouter_stats import OPENROUTER_API, OpenRouterStats
+
+    stats = OpenRouterStats(settings.openrouter_api_key,
+                            base_url=settings.openrouter_base_url or OPENROUTER_API)
+    parts.closers.append(stats.aclose)
+    return stats
+
+
 def _build_documents() -> DocumentParser:
     from pantheon_adapters.documents.parser import LocalDocumentParser
 
@@ -325,7 +339,7 @@ def _build_chat(settings: Settings, parts: _Parts) -> ChatModel:
     )
 
     model = OpenAICompatibleChatModel(
-        settings.llm_base_url or OPENROUTER_BASE_URL,
+        settings.llm_base_url or settings.openrouter_base_url or OPENROUTER_BASE_URL,
         api_key=settings.llm_api_key or settings.openrouter_api_key,
         provider_name=settings.llm_provider_name, app_url=settings.public_url,
         app_title="Pantheon", connect_s=settings.llm_connect_timeout_s,

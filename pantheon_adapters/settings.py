@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     user: str | None = None  # the CLI's default --as
 
     openrouter_api_key: str | None = None
+    openrouter_base_url: str | None = None  # OpenRouter's API root, for a proxy or a test server
     llm_base_url: str | None = None  # any OpenAI-compatible API (Ollama, vLLM, …)
     llm_api_key: str | None = None
     llm_provider_name: str = "openai-compatible"

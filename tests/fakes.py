@@ -675,7 +675,8 @@ def fake_app(*, limiter: object | None = None, identity: object | None = None,
              blobs: object | None = None, documents: object | None = None,
              jobs: object | None = None, files: FilePolicy | None = None,
              tools: ToolPolicy | None = None, payments: object | None = None,
-             billing: BillingPolicy | None = None) -> FakeApp:
+             billing: BillingPolicy | None = None,
+             provider_stats: object | None = None) -> FakeApp:
     """Use cases on in-memory fakes; ``chat`` swaps the scripted model for another one
     (e.g. the real OpenRouter adapter against a fake server)."""
     store, clock, fake_mailer = Store(), FakeClock(), FakeMailer()
@@ -689,7 +690,8 @@ def fake_app(*, limiter: object | None = None, identity: object | None = None,
                 search=search, blobs=blobs, documents=documents,  # type: ignore[arg-type]
                 jobs=jobs, files=files or FilePolicy(),  # type: ignore[arg-type]
                 tools=tools or ToolPolicy(), payments=payments,  # type: ignore[arg-type]
-                billing=billing or BillingPolicy())
+                billing=billing or BillingPolicy(),
+                provider_stats=provider_stats)  # type: ignore[arg-type]
     return FakeApp(store=store, clock=clock, mailer=fake_mailer, chat=fake_chat, events=events,
                    tasks=tasks, uc=UseCases.build(deps))
 

@@ -14,7 +14,7 @@ from pantheon_core.actor import Actor
 from pantheon_core.domain.agents import ModelAlias, parse_alias
 from pantheon_core.domain.plans import PLANS, Plan, allowed_models
 from pantheon_core.domain.pricing import PricingVersion
-from pantheon_core.domain.usage import LlmCall
+from pantheon_core.domain.usage import CallStatus, LlmCall
 from pantheon_core.domain.wallets import (
     Bucket,
     LedgerEntry,
@@ -318,12 +318,16 @@ class Discrepancy:
 class ReconcileReport:
     usage_rows: int = 0
     wallets: int = 0
+    provider_checked: int = 0  # rows compared with the provider's own record
+    provider_missing: int = 0  # rows the provider had no record of (yet)
     discrepancies: list[Discrepancy] = field(default_factory=list)
 
 
 class Reconcile(UseCase):
-    """Recompute every usage row's credits from its tokens and pricing version, and check
-    every wallet against the sum of its ledger. Admins and the operator only.
+    """Recompute every usage row's credits from its tokens and pricing version, check every
+    wallet against the sum of its ledger, and — with provider stats configured (an
+    OpenRouter key) — compare each OpenRouter row's recorded cost with OpenRouter's own
+    generation record. Admins and the operator only.
 
     ``progress(done, total_hint)`` is called as batches complete.
     """
@@ -357,6 +361,7 @@ class Reconcile(UseCase):
                             "usage_credits", call.id, str(expected), str(call.credits_burned),
                             f"{call.model_alias} {call.prompt_tokens}/{call.cached_tokens}/"
                             f"{call.completion_tokens} tokens, {call.pricing_version}"))
+                    await self._compare_cost(call, report)
                 if tick is not None:
                     tick("usage", report.usage_rows)
                 if len(batch) < 1000:
@@ -387,6 +392,25 @@ class Reconcile(UseCase):
                     break
                 wallet_after = wallets[-1].user_id
         return report
+
+
+    async def _compare_cost(self, call: LlmCall, report: ReconcileReport) -> None:
+        stats_port = self.deps.provider_stats
+        if stats_port is None or call.provider != "openrouter" or not call.generation_id \
+                or call.status is not CallStatus.OK:
+            return
+        stats = await stats_port.generation(call.generation_id)
+        if stats is None:
+            report.provider_missing += 1
+            return
+        report.provider_checked += 1
+        if abs(stats.total_cost_usd - call.provider_cost_usd) > COST_TOLERANCE_USD:
+            report.discrepancies.append(Discrepancy(
+                "provider_cost", call.id, str(stats.total_cost_usd), str(call.provider_cost_usd),
+                f"OpenRouter generation {call.generation_id}"))
+
+
+COST_TOLERANCE_USD = Decimal("0.00000001")
 
 
 def _recompute(call: LlmCall, pricing: PricingVersion | None) -> Decimal | None:

@@ -17,6 +17,7 @@ from pantheon_core.ports.identity import IdentityVerifier
 from pantheon_core.ports.jobs import JobQueue
 from pantheon_core.ports.mailer import Mailer
 from pantheon_core.ports.payments import Payments
+from pantheon_core.ports.provider_stats import ProviderStats
 from pantheon_core.ports.rate_limiter import RateLimit, RateLimiter
 from pantheon_core.ports.tasks import BackgroundTasks
 from pantheon_core.ports.turn_events import TurnEvents
@@ -134,6 +135,7 @@ class Deps:
     tools: ToolPolicy = field(default_factory=ToolPolicy)
     payments: Payments | None = None  # None: checkout answers ``payments_not_configured``
     billing: BillingPolicy = field(default_factory=BillingPolicy)
+    provider_stats: ProviderStats | None = None  # None: reconcile skips the cost comparison
 
 
 class UseCase:

@@ -229,7 +229,10 @@ class FakeOpenRouter:
                   for prefix in ("/api/v1", "/v1", "")]
         routes += [Route(f"{prefix}/models", self._models, methods=["GET"])
                    for prefix in ("/api/v1", "/v1")]
+        routes += [Route(f"{prefix}/generation", self._generation, methods=["GET"])
+                   for prefix in ("/api/v1", "/v1")]
         self.app = Starlette(routes=routes)
+        self.generations: dict[str, dict[str, Any]] = {}  # id -> OpenRouter's stats record
 
     def script(self, *replies: Reply) -> None:
         self._script.extend(replies)
@@ -260,6 +263,13 @@ class FakeOpenRouter:
             return Response(content, reply.status, dict(reply.headers), reply.content_type)
         return StreamingResponse(_send(reply.parts), reply.status, dict(reply.headers),
                                  media_type=reply.content_type)
+
+    async def _generation(self, request: Request) -> Response:
+        record = self.generations.get(request.query_params.get("id", ""))
+        if record is None:
+            return JSONResponse({"error": {"code": 404, "message": "Generation not found"}},
+                                404)
+        return JSONResponse({"data": record})
 
     async def _models(self, request: Request) -> Response:
         return JSONResponse({"object": "list", "data": [{"id": MODEL, "object": "model"}]})
