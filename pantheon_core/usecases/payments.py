@@ -8,7 +8,8 @@ same transaction as its effects, whatever the number, concurrency and order of d
 - Order does not matter: an invoice for a period that is over, or older than the wallet's
   current period, grants nothing; a user is found from the metadata Pantheon put on the
   checkout (and Stripe copies onto the subscription and payment), or from the customer id.
-  An event that cannot be matched to a user yet is refused (503), so Stripe delivers it again.
+  An event that cannot be matched to a user yet is refused (503), so Stripe delivers it again;
+  so is the refund of a top-up whose checkout event has not been applied yet.
 """
 
 from __future__ import annotations
@@ -180,6 +181,12 @@ async def _charge_refunded(case: HandlePaymentEvent, uow: UnitOfWork,
     else:
         granted = _pack_credits(case, charge.get("metadata") or {}) or Decimal(0)
         bucket = Bucket.TOPUP
+        intent = _str(charge.get("payment_intent"))
+        if granted > 0 and intent and not await _granted(uow, wallet.user_id, intent):
+            # the top-up's checkout event has not been applied yet: taking the refund now
+            # would take other credits and the pack would still be granted later
+            raise Unavailable("This refund's top-up is not recorded yet; it will be "
+                              "delivered again.", code="payment_event_unmatched")
     charge_id = str(charge.get("id"))
     due = credits(granted * Decimal(refunded) / Decimal(amount))
     past = await uow.ledger.list_for_user(wallet.user_id, limit=200, kinds=[EntryKind.REFUND])
@@ -190,6 +197,19 @@ async def _charge_refunded(case: HandlePaymentEvent, uow: UnitOfWork,
     await apply(uow, refund(wallet, due - already, key=f"refund:{charge_id}:{refunded}",
                             now=case.deps.clock.now(), reference=charge_id, bucket=bucket))
     return "processed"
+
+
+async def _granted(uow: UnitOfWork, user_id: UserId, reference: str) -> bool:
+    """Whether the user's ledger holds a grant for ``reference`` (a payment intent)."""
+    before = None
+    while True:
+        page = await uow.ledger.list_for_user(user_id, limit=200, before=before,
+                                              kinds=[EntryKind.GRANT])
+        if any(e.reference == reference for e in page):
+            return True
+        if len(page) < 200:
+            return False
+        before = (page[-1].created_at, page[-1].id)
 
 
 HANDLERS: dict[str, Handler] = {

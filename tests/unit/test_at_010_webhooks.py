@@ -1,6 +1,6 @@
 """AT-010 on fakes: a payment event delivered many times, and events in any order, grant once.
 (The same against SQLite and PostgreSQL, concurrently and with real signatures, is in
-``tests/integration/test_at_010_webhooks_sql.py``.)"""
+``tests/integration/test_billing_sql.py``.)"""
 
 from __future__ import annotations
 
