@@ -12,6 +12,7 @@ from pantheon_cli.commands import (
     admin,
     agents,
     auth,
+    billing,
     chat,
     db,
     direct,
@@ -45,6 +46,7 @@ app.add_typer(files.app, name="files")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(turns.app, name="turns")
 app.add_typer(models.app, name="models")
+app.add_typer(billing.app, name="billing")
 app.add_typer(admin.app, name="admin")
 
 

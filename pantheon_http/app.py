@@ -30,6 +30,7 @@ from pantheon_http.middleware import RequestContextMiddleware
 from pantheon_http.routers import (
     agents,
     auth,
+    billing,
     direct,
     files,
     health,
@@ -40,6 +41,7 @@ from pantheon_http.routers import (
     rooms,
     tokens,
     turns,
+    webhooks,
 )
 from pantheon_http.streaming import KEEPALIVE_S
 from pantheon_http.upload_limit import BodyLimitByPath
@@ -72,6 +74,9 @@ TAGS = [
     {"name": "files", "description": "Files agents can read: upload with a signed link, "
                                      "list, download, delete and restore."},
     {"name": "models", "description": "Model aliases, prices and the credit formula."},
+    {"name": "billing", "description": "Your wallet, ledger and usage; quotes; plans, "
+                                       "top-ups and Stripe checkout."},
+    {"name": "webhooks", "description": "Events from Stripe (no credentials: signed)."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
@@ -98,7 +103,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
                        upload_max_bytes=MAX_UPLOAD_BODY_BYTES)
     app.add_middleware(RequestContextMiddleware)  # added last: the outermost of the two
     for family in (auth, tokens, me, rooms, modes, agents, room_chat, turns, direct, files,
-                   models):
+                   models, billing, webhooks):
         app.include_router(family.router, prefix=API_PREFIX)
     app.include_router(health.router)
     install_docs(app, openapi_url=OPENAPI_URL)

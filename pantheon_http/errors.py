@@ -4,7 +4,8 @@ One table maps core error categories to status codes; the code says what went wr
 A few codes have a more precise status of their own (``STATUS_BY_CODE``)::
 
     PantheonError (core)      -> STATUS_BY_CODE (413 file_too_large, 415 unsupported_file_type)
-                                 else STATUS_BY_CATEGORY (401, 403, 404, 409, 410, 422, 429, 503)
+                                 else STATUS_BY_CATEGORY (401, 402, 403, 404, 409, 410, 422, 429,
+                                 503)
     RequestValidationError    -> 400 malformed_json | 415 unsupported_media_type
                                  | 422 validation_error
     HTTPException (Starlette) -> its status: not_found, method_not_allowed, ...
@@ -12,6 +13,10 @@ A few codes have a more precise status of their own (``STATUS_BY_CODE``)::
 
 A 500 means a bug or an outage on our side, never a caller's mistake: bad input is
 always one of the typed 4xx answers above.
+
+One route answers a code with a status of its own, because the caller's convention says
+so: the Stripe webhook answers ``invalid_signature`` with 400 (signed file links answer
+that code with 403, its category's status).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from pantheon_core.errors import (
     InvalidInput,
     NotFound,
     PantheonError,
+    PaymentRequired,
     RateLimited,
     Unauthenticated,
     Unavailable,
@@ -47,6 +53,7 @@ STATUS_BY_CATEGORY: Final[Mapping[type[PantheonError], int]] = {
     Conflict: 409,
     Gone: 410,
     Unauthenticated: 401,
+    PaymentRequired: 402,  # insufficient_credits, credit_cap_reached
     Forbidden: 403,
     RateLimited: 429,
     Unavailable: 503,

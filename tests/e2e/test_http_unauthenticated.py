@@ -24,6 +24,7 @@ PUBLIC = {
     ("GET", "/readyz"),
     ("PUT", "/api/v1/uploads/{token}"),  # signed URLs: the signature is the credential
     ("GET", "/api/v1/downloads/{token}"),
+    ("POST", "/api/v1/webhooks/stripe"),  # Stripe's deliveries: the signature is the credential
 }
 
 
@@ -50,7 +51,10 @@ def test_the_route_table_is_walked() -> None:
             "/api/v1/rooms/{room_id}/timeline", "/api/v1/turns/{turn_id}",
             "/api/v1/turns/{turn_id}/events", "/api/v1/turns/{turn_id}/cancel",
             "/api/v1/direct-sessions", "/api/v1/direct-sessions/{session_id}/messages",
-            "/api/v1/direct-sessions/{session_id}/history", "/api/v1/models"} <= paths
+            "/api/v1/direct-sessions/{session_id}/history", "/api/v1/models",
+            "/api/v1/billing/wallet", "/api/v1/billing/ledger", "/api/v1/billing/usage",
+            "/api/v1/billing/plans", "/api/v1/billing/checkout", "/api/v1/billing/portal",
+            "/api/v1/billing/quote"} <= paths
     assert len(PROTECTED) >= 30
     assert all(path.startswith("/api/v1/") for path in paths)
 
