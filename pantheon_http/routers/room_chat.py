@@ -22,7 +22,8 @@ router = APIRouter(prefix="/rooms/{room_id}", tags=["chat"], responses=error_res
 
 
 @router.post("/messages", status_code=202, summary="Send a message to the room's agents",
-             response_model=TurnAccepted, responses={**STREAM_RESPONSES, **error_responses(422)},
+             response_model=TurnAccepted,
+             responses={**STREAM_RESPONSES, **error_responses(402, 403, 422)},
              description=f"Starts a turn in the room's effective mode. {STREAM_DOC}")
 async def send_message(room_id: RoomIdPath, body: RoomMessageIn, actor: CurrentActor,
                        use_cases: UseCasesDep, request: Request,

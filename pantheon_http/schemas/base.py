@@ -52,7 +52,8 @@ class ErrorResponse(BaseModel):
 _MEANING = {
     400: "Malformed request body (`malformed_json`).",
     401: "No or bad credentials (`not_authenticated`, `invalid_token`, `session_expired`…).",
-    403: "Known caller, not allowed (`account_suspended`…).",
+    402: "Not enough credits (`insufficient_credits`, `credit_cap_reached`); nothing ran.",
+    403: "Known caller, not allowed (`account_suspended`, `model_not_allowed`…).",
     404: "No such thing, or not yours (`room_not_found`, `agent_not_found`…).",
     409: "Clashes with the current state (`duplicate_agent_name`…).",
     410: "Existed, but can no longer be used (`restore_window_expired`).",
