@@ -42,7 +42,7 @@ from pantheon_core.usecases.deps import (
 if TYPE_CHECKING:
     from pantheon_adapters.jobs.dramatiq_jobs import JobRuntime
 
-__all__ = ["Container", "Settings", "build_container", "build_job_runtime",
+__all__ = ["Container", "JobRuntime", "Settings", "build_container", "build_job_runtime",
            "database_current", "database_downgrade", "database_upgrade", "load_settings"]
 
 
@@ -206,6 +206,7 @@ def billing_policy(settings: Settings) -> BillingPolicy:
     public = settings.public_url.rstrip("/")
     return BillingPolicy(
         welcome_credits=settings.welcome_credits,
+        credit_value_usd=settings.credit_value_usd,
         plan_prices=settings.stripe_plan_prices,
         topups=tuple(TopUpPack(id=pack.id, credits=pack.credits, price_id=pack.price_id)
                      for pack in settings.stripe_topups),

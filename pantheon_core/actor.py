@@ -6,7 +6,7 @@ local operator) are only different ways of producing one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from pantheon_core.errors import Forbidden, Unauthenticated
@@ -34,6 +34,24 @@ class Actor:
     user_id: UserId | None
     roles: frozenset[Role] = field(default_factory=frozenset)
     email: str | None = None
+    request_id: str | None = None  # for the audit log: which request did it
+    client: str | None = None  # for the audit log: the client address, or "cli"
+
+    def via(self, *, request_id: str | None, client: str | None) -> Actor:
+        """This actor, tagged with where the request came from."""
+        return replace(self, request_id=request_id, client=client)
+
+    @property
+    def role_label(self) -> str:
+        """The strongest role, as the audit log names it."""
+        for role in (Role.OPERATOR, Role.OWNER, Role.ANALYST):
+            if role in self.roles:
+                return role.value
+        return "user"
+
+    @property
+    def label(self) -> str:
+        return self.email or ("operator" if self.is_operator else str(self.user_id))
 
     @classmethod
     def operator(cls) -> Actor:

@@ -133,21 +133,22 @@ def _lifespan(settings: Settings, given: Container | None,
 
 
 async def _sweep_forever(container: Container, interval_s: float) -> None:
-    """End turns orphaned by a dead process, queue again the parses of files left waiting (a
-    lost in-memory queue, a failed enqueue) and release credit holds of calls that never
-    settled: once now, then every ``interval_s``."""
+    """End turns orphaned by a dead process, release credit holds of calls that never
+    settled, and tick the periodic-job scheduler (rollups, plan rollover, purges, stuck
+    parses — one process fires each run, however many schedule): once now, then every
+    ``interval_s``."""
     while True:
         try:
             swept = await container.use_cases.sweep_interrupted_turns()
-            requeued = await container.use_cases.requeue_stuck_files()
             released = await container.use_cases.sweep_reservations()
+            scheduled = await container.use_cases.tick_scheduler()
         except Exception:  # a failed sweep (database down…) is retried next time
             logger.exception("sweeping interrupted turns and stuck files failed")
         else:
             if swept:
                 logger.warning("ended %d turn(s) interrupted by a stopped process", swept)
-            if requeued:
-                logger.warning("queued the parse of %d waiting file(s) again", requeued)
+            if scheduled:
+                logger.info("scheduled %s", ", ".join(scheduled))
             if released:
                 logger.warning("released %d credit hold(s) left by a stopped process", released)
         await anyio.sleep(interval_s)

@@ -12,22 +12,28 @@ import logging
 import multiprocessing
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING
+
+import anyio
+import anyio.to_thread
 
 from pantheon_adapters.bootstrap import (
     Settings,
+    build_container,
     build_job_runtime,
     database_upgrade,
     load_settings,
 )
-from pantheon_core.domain.jobs import PURGE_EXPIRED_CREDENTIALS
+
+if TYPE_CHECKING:
+    from pantheon_adapters.bootstrap import JobRuntime
 
 logger = logging.getLogger("pantheon.worker")
 
-PURGE_INTERVAL_S = 3600.0
+TICK_INTERVAL_S = 15.0
 
 
 def run_worker(
@@ -35,14 +41,16 @@ def run_worker(
     *,
     processes: int = 1,
     threads: int = 4,
-    purge_interval_s: float = PURGE_INTERVAL_S,
+    tick_interval_s: float = TICK_INTERVAL_S,
     stop: threading.Event | None = None,
 ) -> None:
     """Consume jobs until SIGINT/SIGTERM (or ``stop`` is set).
 
-    The purge of expired credentials is enqueued at start and then every
-    ``purge_interval_s``. ``processes > 1`` needs Redis: with the in-memory broker each
-    process would only see its own queue.
+    The parent process also runs the scheduler: every ``tick_interval_s`` it enqueues the
+    periodic jobs that are due (rollups, reservation sweeps, plan rollover, purges, stuck
+    parses; ``domain.jobs.PERIODIC_JOBS``). Any number of workers may schedule: a
+    compare-and-swap in the database lets exactly one fire each run. ``processes > 1`` needs
+    Redis: with the in-memory broker each process would only see its own queue.
     """
     settings = settings or load_settings()
     if processes > 1 and not settings.redis_url:
@@ -52,7 +60,7 @@ def run_worker(
     stop = stop or threading.Event()
     children = [_spawn(settings, threads) for _ in range(processes - 1)]
     try:
-        _serve(settings, threads=threads, purge_interval_s=purge_interval_s, stop=stop)
+        _serve(settings, threads=threads, tick_interval_s=tick_interval_s, stop=stop)
     finally:
         for child in children:
             child.terminate()  # SIGTERM: the child shuts its worker down gracefully
@@ -71,10 +79,10 @@ def _serve_child(settings: Settings, threads: int) -> None:
     """A child process: consumes jobs; the parent alone schedules the periodic ones."""
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    _serve(settings, threads=threads, purge_interval_s=None, stop=threading.Event())
+    _serve(settings, threads=threads, tick_interval_s=None, stop=threading.Event())
 
 
-def _serve(settings: Settings, *, threads: int, purge_interval_s: float | None,
+def _serve(settings: Settings, *, threads: int, tick_interval_s: float | None,
            stop: threading.Event) -> None:
     runtime = build_job_runtime(settings)
     timer = None
@@ -83,11 +91,10 @@ def _serve(settings: Settings, *, threads: int, purge_interval_s: float | None,
             runtime.start_worker(threads=threads)
             broker = "Redis" if runtime.uses_redis else "in-memory"
             logger.info("Worker started (%s broker, %d threads)", broker, threads)
-            if purge_interval_s is not None:
+            if tick_interval_s is not None:
                 timer = threading.Thread(
-                    target=_repeat, name="pantheon-purge-timer", daemon=True,
-                    args=(lambda: runtime.send(PURGE_EXPIRED_CREDENTIALS, {}),
-                          purge_interval_s, stop))
+                    target=_schedule, name="pantheon-scheduler", daemon=True,
+                    args=(settings, runtime, tick_interval_s, stop))
                 timer.start()
             while not stop.wait(0.5):
                 pass
@@ -99,15 +106,27 @@ def _serve(settings: Settings, *, threads: int, purge_interval_s: float | None,
             logger.info("Worker stopped")
 
 
-def _repeat(action: Callable[[], Any], interval_s: float, stop: threading.Event) -> None:
-    """Run ``action`` now and then every ``interval_s`` until ``stop`` is set."""
-    while not stop.is_set():
+def _schedule(settings: Settings, runtime: JobRuntime, interval_s: float,
+              stop: threading.Event) -> None:
+    """The scheduler thread: tick now and then every ``interval_s`` until ``stop`` is set."""
+
+    async def loop() -> None:
+        container = await build_container(settings, jobs=runtime.queue(), inside_worker=True)
         try:
-            action()
-        except Exception:  # a thread's entry point: log, keep the schedule
-            logger.exception("Could not enqueue a periodic job; will try again")
-        if stop.wait(interval_s):
-            return
+            while not stop.is_set():
+                try:
+                    fired = await container.use_cases.tick_scheduler()
+                except Exception:  # a thread's entry point: log, keep the schedule
+                    logger.exception("The scheduler tick failed; it will try again")
+                else:
+                    if fired:
+                        logger.info("Scheduled %s", ", ".join(fired))
+                if await anyio.to_thread.run_sync(stop.wait, interval_s):
+                    return
+        finally:
+            await container.aclose()
+
+    anyio.run(loop)
 
 
 @contextmanager

@@ -13,7 +13,21 @@ from pantheon_core.ids import JobRunId
 
 PARSE_FILE = "parse_file"
 PURGE_EXPIRED_CREDENTIALS = "purge_expired_credentials"
-JOB_NAMES: tuple[str, ...] = (PARSE_FILE, PURGE_EXPIRED_CREDENTIALS)
+ROLLUP_USAGE = "rollup_usage"
+SWEEP_RESERVATIONS = "sweep_reservations"
+EXPIRE_PLAN_CREDITS = "expire_plan_credits"
+REQUEUE_STUCK_FILES = "requeue_stuck_files"
+JOB_NAMES: tuple[str, ...] = (PARSE_FILE, PURGE_EXPIRED_CREDENTIALS, ROLLUP_USAGE,
+                              SWEEP_RESERVATIONS, EXPIRE_PLAN_CREDITS, REQUEUE_STUCK_FILES)
+
+# What the scheduler enqueues, and how often (seconds).
+PERIODIC_JOBS: tuple[tuple[str, int], ...] = (
+    (ROLLUP_USAGE, 300),
+    (SWEEP_RESERVATIONS, 300),
+    (REQUEUE_STUCK_FILES, 120),
+    (EXPIRE_PLAN_CREDITS, 3600),
+    (PURGE_EXPIRED_CREDENTIALS, 3600),
+)
 
 
 class JobStatus(StrEnum):

@@ -12,17 +12,19 @@ Rules every implementation keeps (checked by the contract tests in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
 from pantheon_core.actor import Role
 from pantheon_core.domain.agents import Agent
+from pantheon_core.domain.audit import AuditEvent
 from pantheon_core.domain.credentials import ApiToken, AuthSession, MagicLink
 from pantheon_core.domain.events import TurnEvent
 from pantheon_core.domain.files import FileScope, StoredFile
 from pantheon_core.domain.jobs import JobRun
 from pantheon_core.domain.pricing import PricingVersion
+from pantheon_core.domain.rollups import UsageTotals
 from pantheon_core.domain.rooms import Room
 from pantheon_core.domain.sessions import DirectSession, RoomSession
 from pantheon_core.domain.steps import Step
@@ -54,6 +56,11 @@ class UserRepository(Protocol):
                        now: datetime) -> None: ...
     async def list_with_roles(self) -> Sequence[tuple[User, frozenset[Role]]]:
         """Users holding at least one stored role, by e-mail."""
+        ...
+    async def search(self, query: str | None = None, *, after_email: str | None = None,
+                     status: str | None = None, limit: int = 50) -> Sequence[User]:
+        """Users whose e-mail or display name contains ``query`` (case-insensitive), by
+        e-mail, strictly after ``after_email``."""
         ...
     async def find_by_identity(self, provider: str, subject: str) -> User | None: ...
     async def link_identity(self, user_id: UserId, provider: str, subject: str,
@@ -97,6 +104,9 @@ class TurnRepository(Protocol):
                     heartbeat_at: datetime) -> Turn | None:
         """Set only ``last_seq`` and ``heartbeat_at`` (so a concurrent cancel request is
         never overwritten) and return the stored turn afterwards."""
+        ...
+    async def list_running_for_user(self, user_id: UserId) -> Sequence[Turn]:
+        """The user's turns still ``running``, oldest first."""
         ...
     async def list_stale(self, *, heartbeat_before: datetime) -> Sequence[Turn]:
         """Running turns whose heartbeat (or creation, if none) is older than the bound."""
@@ -167,6 +177,11 @@ class AppSettingRepository(Protocol):
 
     async def get(self, key: str) -> str | None: ...
     async def put(self, key: str, value: str, *, now: datetime) -> None: ...
+    async def swap(self, key: str, expected: str | None, value: str, *,
+                   now: datetime) -> bool:
+        """Set ``key`` to ``value`` only if it still holds ``expected`` (None: absent);
+        whether it did. Of concurrent swaps from one value, exactly one wins."""
+        ...
 
 
 class CredentialRepository(Protocol):
@@ -290,5 +305,61 @@ class PaymentEventRepository(Protocol):
 
 
 class AuditRepository(Protocol):
-    async def add(self, *, actor_id: str | None, actor_label: str, action: str,
-                  target: str, details: dict[str, str], now: datetime) -> None: ...
+    """``audit_events``: append-only (the database refuses UPDATE and DELETE)."""
+
+    async def add(self, event: AuditEvent) -> None: ...
+    async def list(self, *, actor: str | None = None, action: str | None = None,
+                   target: str | None = None, outcome: str | None = None,
+                   since: datetime | None = None, until: datetime | None = None,
+                   before: tuple[datetime, str] | None = None,
+                   limit: int = 100) -> Sequence[AuditEvent]:
+        """Newest first (created_at, then id), strictly before the ``before`` cursor.
+        ``actor`` matches the actor's id or label exactly (case-insensitive label);
+        ``action`` matches a prefix (``admin.`` finds every admin action); ``target`` matches
+        exactly, case-insensitively; ``since`` inclusive, ``until`` exclusive."""
+        ...
+
+
+class RollupRepository(Protocol):
+    """Usage rollups (FR-ADMIN-002). Days are UTC dates; ranges are ``[start, end)``.
+
+    ``usage_rollups_daily`` (day, user, model alias), ``usage_rollups_monthly`` (first day
+    of the month, user, model alias) and ``user_activity_daily`` (day, user: calls, credits).
+    """
+
+    async def rebuild_days(self, start: date, end: date) -> int:
+        """Recompute the daily rollups and the daily activity of every day in ``[start, end)``
+        from ``llm_call_events`` (replace, not add: safe to re-run). Returns rows written."""
+        ...
+    async def first_event_day(self) -> date | None:
+        """The UTC day of the oldest usage event, or None when there is none."""
+        ...
+    async def rebuild_months(self, start: date, end: date) -> int:
+        """Recompute the monthly rollups of the months whose first day is in ``[start, end)``
+        from the daily rollups. Returns rows written."""
+        ...
+    async def totals(self, start: date, end: date, *, by: Sequence[str],
+                     user_id: UserId | None = None, order_by: str | None = None,
+                     limit: int | None = None) -> Sequence[UsageTotals]:
+        """Sums over the rolled days in ``[start, end)``, grouped by ``by`` (a subset of
+        ``user``, ``model``, ``day``, ``month``; the others are None). ``order_by``:
+        ``credits``, ``cost`` or ``tokens``, descending, ties by the group key; else by the
+        group key. Reads the monthly table when the range is whole months and no ``day``
+        grouping is asked, the daily table otherwise."""
+        ...
+    async def raw_totals(self, start: datetime, end: datetime, *, by: Sequence[str],
+                         user_id: UserId | None = None) -> Sequence[UsageTotals]:
+        """The same sums straight from ``llm_call_events`` in ``[start, end)`` (for days not
+        rolled yet: a bounded scan of recent rows)."""
+        ...
+    async def active_users(self, start: date, end: date) -> Sequence[UserId]:
+        """Distinct users with activity on a rolled day in ``[start, end)``."""
+        ...
+    async def raw_active_users(self, start: datetime, end: datetime) -> Sequence[UserId]:
+        """Distinct users with a usage event in ``[start, end)``."""
+        ...
+    async def active_counts(self, start: date, end: date,
+                            bucket: str) -> Sequence[tuple[date, int]]:
+        """Distinct active users per ``day``, ISO ``week`` (Monday) or ``month`` bucket of the
+        rolled days in ``[start, end)``, by bucket; buckets without activity are omitted."""
+        ...

@@ -15,6 +15,7 @@ from pantheon_core.ports.repositories import (
     LedgerRepository,
     PaymentEventRepository,
     PricingRepository,
+    RollupRepository,
     RoomRepository,
     SessionRepository,
     StepRepository,
@@ -70,6 +71,8 @@ class UnitOfWork(Protocol):
     def payment_events(self) -> PaymentEventRepository: ...
     @property
     def audit(self) -> AuditRepository: ...
+    @property
+    def rollups(self) -> RollupRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, exc_type: type[BaseException] | None,

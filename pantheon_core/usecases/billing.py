@@ -27,6 +27,7 @@ from pantheon_core.domain.wallets import (
 from pantheon_core.errors import InvalidInput, Unavailable, not_found
 from pantheon_core.ids import UserId, new_id
 from pantheon_core.ports.payments import Payments
+from pantheon_core.usecases.audit_log import record, require_owner
 from pantheon_core.usecases.deps import UseCase
 from pantheon_core.usecases.ledger import apply, month_start, next_month, open_wallet
 
@@ -196,7 +197,7 @@ class GrantCredits(_Billing):
 
     async def __call__(self, actor: Actor, email: str, amount: Decimal | str, *,
                        reason: str, key: str | None = None) -> LedgerEntry:
-        actor.require_admin_write()
+        await require_owner(self.deps, actor, "billing.grant", email)
         note = " ".join((reason or "").split())
         if not 3 <= len(note) <= 500:
             raise InvalidInput("Give a reason (3 to 500 characters); it is audited.",
@@ -215,10 +216,11 @@ class GrantCredits(_Billing):
             change = grant(wallet, Bucket.TOPUP, value, key=key or f"grant:{new_id()}",
                            now=now, note=note, actor_id=actor.user_id)
             await apply(uow, change)
-            await uow.audit.add(actor_id=actor.user_id, actor_label=actor.email or "operator",
-                                action="billing.grant", target=user.email,
-                                details={"credits": str(value), "reason": note,
-                                         "entry": change.entries[0].id}, now=now)
+            await record(uow, self.deps, actor, "billing.grant", user.email,
+                         before={"topup_balance": str(wallet.topup_balance)},
+                         after={"topup_balance": str(change.wallet.topup_balance),
+                                "credits": str(value), "entry": change.entries[0].id},
+                         reason=note)
             await uow.commit()
         return change.entries[0]
 
@@ -303,6 +305,29 @@ class SweepReservations(UseCase):
                         released += 1
                 await uow.commit()
         return released
+
+
+class ExpirePlanCredits(UseCase):
+    """Plan-period rollover: expire the plan credits of every wallet whose period has ended
+    (they would expire at their next use anyway; this keeps balances honest for reports).
+    Returns how many wallets changed."""
+
+    async def __call__(self) -> int:
+        now, changed = self.deps.clock.now(), 0
+        after: UserId | None = None
+        while True:
+            async with self.deps.uow() as uow:
+                wallets = await uow.wallets.list_all(after=after)
+            for wallet in wallets:
+                if wallet.period_end is not None and wallet.period_end <= now \
+                        and wallet.plan_balance > 0:
+                    async with self.deps.uow() as uow:
+                        await open_wallet(uow, self.deps, wallet.user_id)  # expires them
+                        await uow.commit()
+                    changed += 1
+            if len(wallets) < 500:
+                return changed
+            after = wallets[-1].user_id
 
 
 @dataclass

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import get_type_hints
 
 from pantheon_core.usecases import (
+    admin,
     agents,
+    analytics,
     billing,
     conversation,
     direct,
@@ -16,6 +18,7 @@ from pantheon_core.usecases import (
     models,
     payments,
     rooms,
+    scheduler,
     signin,
     tokens,
     turns,
@@ -80,6 +83,20 @@ class UseCases:
     sweep_reservations: billing.SweepReservations
     reconcile: billing.Reconcile
     handle_payment_event: payments.HandlePaymentEvent
+    # admin: controls, audit, analytics
+    admin_list_users: admin.ListUsers
+    admin_get_user: admin.GetUserAdmin
+    admin_set_cap: admin.SetCreditCap
+    admin_set_model_policy: admin.SetModelPolicy
+    admin_set_user_status: admin.SetUserStatus
+    admin_list_audit: admin.ListAudit
+    admin_usage: analytics.AdminUsageReport
+    admin_costs: analytics.CostReport
+    admin_active_users: analytics.ActiveUsersReport
+    admin_top: analytics.TopReport
+    rollup_usage: analytics.RollupUsage
+    tick_scheduler: scheduler.TickScheduler
+    expire_plan_credits: billing.ExpirePlanCredits
     # models
     list_models: models.ListModels
     get_manager_model: models.GetManagerModel

@@ -106,6 +106,7 @@ class BillingPolicy:
     """
 
     welcome_credits: Decimal = Decimal(100)
+    credit_value_usd: Decimal = Decimal("0.015")  # what a credit is worth, for margins
     plan_prices: Mapping[str, str] = field(default_factory=dict)
     topups: tuple[TopUpPack, ...] = ()
     success_url: str = "http://127.0.0.1:8000/billing?checkout=success"

@@ -23,15 +23,19 @@ from collections.abc import Mapping, Sequence
 
 from pantheon_core.actor import Actor
 from pantheon_core.domain.jobs import (
+    EXPIRE_PLAN_CREDITS,
     JOB_NAMES,
     PARSE_FILE,
     PURGE_EXPIRED_CREDENTIALS,
+    REQUEUE_STUCK_FILES,
+    ROLLUP_USAGE,
+    SWEEP_RESERVATIONS,
     JobRun,
     JobStatus,
 )
 from pantheon_core.errors import InvalidInput, NotFound, PantheonError
 from pantheon_core.ids import FileId, JobRunId, new_id
-from pantheon_core.usecases import files, housekeeping
+from pantheon_core.usecases import analytics, billing, files, housekeeping
 from pantheon_core.usecases.deps import UseCase
 
 logger = logging.getLogger("pantheon.jobs")
@@ -119,6 +123,16 @@ class RunJob(UseCase):
         elif name == PURGE_EXPIRED_CREDENTIALS:
             removed = await housekeeping.PurgeExpiredCredentials(self.deps)()
             logger.info("Purged %d expired credentials", removed)
+        elif name == ROLLUP_USAGE:
+            result = await analytics.RollupUsage(self.deps)()
+            logger.info("Rolled up usage %s..%s (%d daily rows)", result.start, result.end,
+                        result.daily_rows)
+        elif name == SWEEP_RESERVATIONS:
+            await billing.SweepReservations(self.deps)()
+        elif name == EXPIRE_PLAN_CREDITS:
+            await billing.ExpirePlanCredits(self.deps)()
+        elif name == REQUEUE_STUCK_FILES:
+            await files.RequeueStuckFiles(self.deps)()
         else:
             raise unknown_job(name)
 
