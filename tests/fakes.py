@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
@@ -15,17 +15,19 @@ from pantheon_adapters.events.memory import InProcessTurnEvents
 from pantheon_adapters.tasks.inprocess import InProcessTasks
 from pantheon_core.actor import Role
 from pantheon_core.domain.agents import Agent, name_key
+from pantheon_core.domain.audit import AuditEvent
 from pantheon_core.domain.credentials import ApiToken, AuthSession, MagicLink
 from pantheon_core.domain.events import TurnEvent
 from pantheon_core.domain.files import FileScope, StoredFile
 from pantheon_core.domain.jobs import JobRun
 from pantheon_core.domain.pricing import PricingVersion
+from pantheon_core.domain.rollups import UsageTotals, merge
 from pantheon_core.domain.rooms import Room
 from pantheon_core.domain.sessions import DirectSession, RoomSession
 from pantheon_core.domain.steps import Step
 from pantheon_core.domain.tools import FileAccess, ToolCallRecord
 from pantheon_core.domain.turns import Turn, TurnStatus
-from pantheon_core.domain.usage import LlmCall
+from pantheon_core.domain.usage import CallStatus, LlmCall
 from pantheon_core.domain.users import User
 from pantheon_core.domain.wallets import ZERO, EntryKind, LedgerEntry, Wallet, credits
 from pantheon_core.errors import Conflict
@@ -114,7 +116,12 @@ class Store:
     wallets: dict[UserId, Wallet] = field(default_factory=dict)
     ledger: list[LedgerEntry] = field(default_factory=list)  # in the order appended
     payment_events: dict[str, tuple[str, datetime]] = field(default_factory=dict)
-    audit_events: list[dict[str, Any]] = field(default_factory=list)  # AuditRepository.add kwargs
+    audit_events: list[AuditEvent] = field(default_factory=list)  # in the order added
+    # usage rollups: (day, user, model) / (first of month, user, model) / (day, user)
+    rollups_daily: dict[tuple[date, UserId, str], UsageTotals] = field(default_factory=dict)
+    rollups_monthly: dict[tuple[date, UserId, str], UsageTotals] = field(
+        default_factory=dict)
+    activity: dict[tuple[date, UserId], tuple[int, Decimal]] = field(default_factory=dict)
 
 
 class _Users:
@@ -149,6 +156,15 @@ class _Users:
         ids = {u for u, _ in self.s.roles}
         users = sorted((self.s.users[i] for i in ids), key=lambda u: u.email)
         return [(u, await self.roles_of(u.id)) for u in users]
+
+    async def search(self, query: str | None = None, *, after_email: str | None = None,
+                     status: str | None = None, limit: int = 50) -> Sequence[User]:
+        needle = (query or "").lower()
+        found = [u for u in self.s.users.values()
+                 if (needle in u.email.lower() or needle in (u.display_name or "").lower())
+                 and (status is None or u.status.value == status)
+                 and (after_email is None or u.email > after_email)]
+        return sorted(found, key=lambda u: u.email)[:limit]
 
     async def find_by_identity(self, provider: str, subject: str) -> User | None:
         uid = self.s.identities.get((provider, subject))
@@ -239,6 +255,11 @@ class _Turns:
             return None
         self.s.turns[turn_id] = replace(turn, last_seq=last_seq, heartbeat_at=heartbeat_at)
         return self.s.turns[turn_id]
+
+    async def list_running_for_user(self, user_id: UserId) -> Sequence[Turn]:
+        turns = [t for t in self.s.turns.values()
+                 if t.user_id == user_id and t.status is TurnStatus.RUNNING]
+        return sorted(turns, key=lambda t: (t.created_at, t.id))
 
     async def list_stale(self, *, heartbeat_before: datetime) -> Sequence[Turn]:
         turns = [t for t in self.s.turns.values() if t.status is TurnStatus.RUNNING
@@ -366,6 +387,13 @@ class _Settings:
 
     async def put(self, key: str, value: str, *, now: datetime) -> None:
         self.s.settings[key] = value
+
+    async def swap(self, key: str, expected: str | None, value: str, *,
+                   now: datetime) -> bool:
+        if self.s.settings.get(key) != expected:
+            return False
+        self.s.settings[key] = value
+        return True
 
 
 class _Files:
@@ -588,11 +616,146 @@ class _Audit:
     def __init__(self, s: Store) -> None:
         self.s = s
 
-    async def add(self, *, actor_id: str | None, actor_label: str, action: str,
-                  target: str, details: dict[str, str], now: datetime) -> None:
-        self.s.audit_events.append({"actor_id": actor_id, "actor_label": actor_label,
-                                    "action": action, "target": target,
-                                    "details": dict(details), "created_at": now})
+    async def add(self, event: AuditEvent) -> None:
+        self.s.audit_events.append(event)
+
+    async def list(self, *, actor: str | None = None, action: str | None = None,
+                   target: str | None = None, outcome: str | None = None,
+                   since: datetime | None = None, until: datetime | None = None,
+                   before: tuple[datetime, str] | None = None,
+                   limit: int = 100) -> Sequence[AuditEvent]:
+        found = [e for e in self.s.audit_events
+                 if (actor is None or e.actor_id == actor
+                     or e.actor_label.lower() == actor.lower())
+                 and (action is None or e.action.startswith(action))
+                 and (target is None or e.target.lower() == target.lower())
+                 and (outcome is None or e.outcome.value == outcome)
+                 and (since is None or e.created_at >= since)
+                 and (until is None or e.created_at < until)
+                 and (before is None or (e.created_at, e.id) < before)]
+        return sorted(found, key=lambda e: (e.created_at, e.id), reverse=True)[:limit]
+
+
+def _month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _month_ceiling(day: date) -> date:
+    if day.day == 1:
+        return day
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _call_totals(call: LlmCall) -> UsageTotals:
+    return UsageTotals(user_id=call.user_id, model_alias=call.model_alias,
+                       day=call.created_at.astimezone(UTC).date(), calls=1,
+                       failed_calls=int(call.status is not CallStatus.OK),
+                       prompt_tokens=call.prompt_tokens, cached_tokens=call.cached_tokens,
+                       completion_tokens=call.completion_tokens,
+                       provider_cost_usd=call.provider_cost_usd,
+                       credits=call.credits_burned)
+
+
+def _grouped(rows: Sequence[UsageTotals], by: Sequence[str], *, days: bool,
+             order_by: str | None = None, limit: int | None = None) -> list[UsageTotals]:
+    """``rows`` (each of one user, model and day or month) summed per group of ``by``;
+    ``days``: the rows are of days (else of months)."""
+    dims = set(by)
+    if unknown := dims - {"user", "model", "day", "month"}:
+        raise ValueError(f"Unknown grouping {sorted(unknown)}.")
+    if order_by not in (None, "credits", "cost", "tokens"):
+        raise ValueError(f"Unknown order {order_by!r}.")
+
+    def bucket(row: UsageTotals) -> date | None:
+        assert row.day is not None
+        if "day" in dims and days:
+            return row.day
+        return _month_of(row.day) if "month" in dims else None
+
+    found = merge([replace(row, user_id=row.user_id if "user" in dims else None,
+                           model_alias=row.model_alias if "model" in dims else None,
+                           day=bucket(row)) for row in rows])
+    found.sort(key=lambda t: t.key())
+    if order_by is not None:
+        rank = {"credits": lambda t: t.credits, "cost": lambda t: t.provider_cost_usd,
+                "tokens": lambda t: t.tokens}[order_by]
+        found.sort(key=rank, reverse=True)  # stable: ties stay in key order
+    return found if limit is None else found[:limit]
+
+
+class _Rollups:
+    """Rollups computed from ``Store.calls`` on rebuild, as the SQL does from the raw rows."""
+
+    def __init__(self, s: Store) -> None:
+        self.s = s
+
+    async def rebuild_days(self, start: date, end: date) -> int:
+        for key in [k for k in self.s.rollups_daily if start <= k[0] < end]:
+            del self.s.rollups_daily[key]
+        for day_user in [k for k in self.s.activity if start <= k[0] < end]:
+            del self.s.activity[day_user]
+        days = merge([_call_totals(c) for c in self.s.calls
+                      if c.created_at >= datetime.combine(start, datetime.min.time(), UTC)
+                      and c.created_at < datetime.combine(end, datetime.min.time(), UTC)])
+        activity: dict[tuple[date, UserId], tuple[int, Decimal]] = {}
+        for row in days:
+            assert row.day is not None and row.user_id is not None
+            assert row.model_alias is not None
+            self.s.rollups_daily[(row.day, row.user_id, row.model_alias)] = row
+            calls, spent = activity.get((row.day, row.user_id), (0, Decimal(0)))
+            activity[(row.day, row.user_id)] = (calls + row.calls, spent + row.credits)
+        self.s.activity.update(activity)
+        return len(days)
+
+    async def first_event_day(self) -> date | None:
+        oldest = min((c.created_at for c in self.s.calls), default=None)
+        return None if oldest is None else oldest.astimezone(UTC).date()
+
+    async def rebuild_months(self, start: date, end: date) -> int:
+        first, stop = _month_ceiling(start), _month_ceiling(end)
+        for key in [k for k in self.s.rollups_monthly if first <= k[0] < stop]:
+            del self.s.rollups_monthly[key]
+        months = merge([replace(row, day=_month_of(day))
+                        for (day, _, _), row in self.s.rollups_daily.items()
+                        if first <= day < stop])
+        for row in months:
+            assert row.day is not None and row.user_id is not None
+            assert row.model_alias is not None
+            self.s.rollups_monthly[(row.day, row.user_id, row.model_alias)] = row
+        return len(months)
+
+    async def totals(self, start: date, end: date, *, by: Sequence[str],
+                     user_id: UserId | None = None, order_by: str | None = None,
+                     limit: int | None = None) -> Sequence[UsageTotals]:
+        whole_months = start.day == 1 and end.day == 1 and "day" not in by
+        table = self.s.rollups_monthly if whole_months else self.s.rollups_daily
+        rows = [row for (day, user, _), row in table.items()
+                if start <= day < end and (user_id is None or user == user_id)]
+        return _grouped(rows, by, days=not whole_months, order_by=order_by, limit=limit)
+
+    async def raw_totals(self, start: datetime, end: datetime, *, by: Sequence[str],
+                         user_id: UserId | None = None) -> Sequence[UsageTotals]:
+        rows = [_call_totals(c) for c in self.s.calls if start <= c.created_at < end
+                and (user_id is None or c.user_id == user_id)]
+        return _grouped(rows, by, days=True)
+
+    async def active_users(self, start: date, end: date) -> Sequence[UserId]:
+        return sorted({user for day, user in self.s.activity if start <= day < end})
+
+    async def raw_active_users(self, start: datetime, end: datetime) -> Sequence[UserId]:
+        return sorted({c.user_id for c in self.s.calls if start <= c.created_at < end})
+
+    async def active_counts(self, start: date, end: date,
+                            bucket: str) -> Sequence[tuple[date, int]]:
+        of = {"day": lambda d: d, "week": lambda d: d - timedelta(days=d.weekday()),
+              "month": _month_of}
+        if bucket not in of:
+            raise ValueError(f"Unknown bucket {bucket!r}.")
+        users: dict[date, set[UserId]] = {}
+        for day, user in self.s.activity:
+            if start <= day < end:
+                users.setdefault(of[bucket](day), set()).add(user)
+        return sorted((key, len(found)) for key, found in users.items())
 
 
 class FakeUnitOfWork:
@@ -622,6 +785,7 @@ class FakeUnitOfWork:
         self.ledger = _Ledger(self._work)
         self.payment_events = _PaymentEvents(self._work)
         self.audit = _Audit(self._work)
+        self.rollups = _Rollups(self._work)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -638,7 +802,8 @@ class FakeUnitOfWork:
         for repo in (self.users, self.rooms, self.agents, self.turns, self.credentials,
                      self.sessions, self.steps, self.events, self.usage, self.pricing,
                      self.settings, self.files, self.job_runs, self.tool_usage,
-                     self.wallets, self.ledger, self.payment_events, self.audit):
+                     self.wallets, self.ledger, self.payment_events, self.audit,
+                     self.rollups):
             repo.s = self._work
 
 

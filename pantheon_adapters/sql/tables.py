@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -480,17 +482,78 @@ payment_events = Table(
     _at("processed_at"),
 )
 
-# Admin writes (FR-ADMIN-*): who did what to what. No foreign keys: the log outlives users.
+# The audit log (FR-ADMIN-004): every admin write and every refused admin attempt, with who
+# (and in what role), what, on what, the values before and after, the request id and the
+# client. No foreign keys: the log outlives users. Append-only: triggers refuse UPDATE and
+# DELETE (see migration 0005).
 audit_events = Table(
     "audit_events", metadata,
     _id(),
     Column("actor_id", String(64), nullable=True),
     Column("actor_label", String(254), nullable=False),
+    Column("role", String(16), nullable=False),
     Column("action", String(64), nullable=False),
     Column("target", String(255), nullable=False),
-    Column("details", JSON, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("before", JSON, nullable=False),
+    Column("after", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("request_id", String(128), nullable=True),
+    Column("client", String(255), nullable=True),
     _at("created_at"),
 )
 
 Index("ix_audit_events_created_at", audit_events.c.created_at)
 Index("ix_audit_events_actor_id_created_at", audit_events.c.actor_id, audit_events.c.created_at)
+Index("ix_audit_events_action_created_at", audit_events.c.action, audit_events.c.created_at)
+Index("ix_audit_events_target_created_at", audit_events.c.target, audit_events.c.created_at)
+
+
+# Usage rollups (FR-ADMIN-002): what analytics read instead of ``llm_call_events``. Each row
+# is recomputed from the raw events (or, for months, from the days), never incremented, so a
+# rebuild of any range is idempotent. Sums keep the raw columns' scales (dollars to 8 places,
+# credits to 6). User ids without foreign keys, as in the raw events.
+def _tally(name: str) -> Column[int]:
+    return Column(name, BigInteger, nullable=False)
+
+
+def _usage_sums() -> list[Column[Any]]:
+    return [_tally("calls"), _tally("failed_calls"), _tally("prompt_tokens"),
+            _tally("cached_tokens"), _tally("completion_tokens"),
+            Column("provider_cost_usd", ExactDecimal(18, 8), nullable=False),
+            Column("credits", ExactDecimal(18, 6), nullable=False)]
+
+
+usage_rollups_daily = Table(
+    "usage_rollups_daily", metadata,
+    Column("day", Date, nullable=False),  # the UTC day of the events
+    Column("user_id", String(ID), nullable=False),
+    Column("model_alias", String(32), nullable=False),
+    *_usage_sums(),
+    PrimaryKeyConstraint("day", "user_id", "model_alias"),
+)
+
+Index("ix_usage_rollups_daily_user_id_day", usage_rollups_daily.c.user_id,
+      usage_rollups_daily.c.day)
+
+usage_rollups_monthly = Table(
+    "usage_rollups_monthly", metadata,
+    Column("month", Date, nullable=False),  # the first day of the month
+    Column("user_id", String(ID), nullable=False),
+    Column("model_alias", String(32), nullable=False),
+    *_usage_sums(),
+    PrimaryKeyConstraint("month", "user_id", "model_alias"),
+)
+
+Index("ix_usage_rollups_monthly_user_id_month", usage_rollups_monthly.c.user_id,
+      usage_rollups_monthly.c.month)
+
+# One row per user active on a UTC day (at least one LLM call, failed or not): DAU/WAU/MAU.
+user_activity_daily = Table(
+    "user_activity_daily", metadata,
+    Column("day", Date, nullable=False),
+    Column("user_id", String(ID), nullable=False),
+    _tally("calls"),
+    Column("credits", ExactDecimal(18, 6), nullable=False),
+    PrimaryKeyConstraint("day", "user_id"),
+)

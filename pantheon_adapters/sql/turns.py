@@ -53,8 +53,8 @@ class SqlTurnRepository:
       UPDATE`` on PostgreSQL, an ``IMMEDIATE`` transaction on SQLite.
     - ``touch`` is one ``UPDATE … RETURNING`` of ``last_seq`` and ``heartbeat_at`` only, so
       it never overwrites a ``cancel_requested_at`` another unit of work committed.
-    - Listings are newest first, ties broken by id (descending); ``list_stale`` is oldest
-      first.
+    - Listings are newest first, ties broken by id (descending); ``list_stale`` and
+      ``list_running_for_user`` are oldest first.
     """
 
     def __init__(self, tx: Tx) -> None:
@@ -103,6 +103,14 @@ class SqlTurnRepository:
             .values(last_seq=last_seq, heartbeat_at=heartbeat_at).returning(*turns.c)
         )
         return None if row is None else _turn(row)
+
+    async def list_running_for_user(self, user_id: UserId) -> Sequence[Turn]:
+        rows = await self._tx.rows(
+            select(turns).where(turns.c.user_id == user_id,
+                                turns.c.status == TurnStatus.RUNNING.value)
+            .order_by(turns.c.created_at, turns.c.id)
+        )
+        return [_turn(row) for row in rows]
 
     async def list_stale(self, *, heartbeat_before: datetime) -> Sequence[Turn]:
         quiet = or_(turns.c.heartbeat_at < heartbeat_before,

@@ -16,6 +16,7 @@ from pantheon_adapters.sql.job_runs import SqlJobRunRepository
 from pantheon_adapters.sql.ledger import SqlLedgerRepository
 from pantheon_adapters.sql.payment_events import SqlPaymentEventRepository
 from pantheon_adapters.sql.pricing import SqlPricingRepository
+from pantheon_adapters.sql.rollups import SqlRollupRepository
 from pantheon_adapters.sql.rooms import SqlRoomRepository
 from pantheon_adapters.sql.sessions import SqlSessionRepository
 from pantheon_adapters.sql.steps import SqlStepRepository
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
     ledger: SqlLedgerRepository
     payment_events: SqlPaymentEventRepository
     audit: SqlAuditRepository
+    rollups: SqlRollupRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -83,6 +85,7 @@ class SqlUnitOfWork:
         self.ledger = SqlLedgerRepository(tx)
         self.payment_events = SqlPaymentEventRepository(tx)
         self.audit = SqlAuditRepository(tx)
+        self.rollups = SqlRollupRepository(tx)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pantheon_adapters.sql.errors import is_unique_violation
@@ -36,6 +36,9 @@ class SqlUserRepository:
       ``Conflict(code="email_taken")`` and leaves the unit of work usable.
     - ``set_role`` is idempotent both ways; ``link_identity`` re-points an existing
       ``(provider, subject)`` at ``user_id``.
+    - ``search`` matches a substring of the e-mail or display name, case-insensitively
+      (``LIKE`` wildcards in the query match themselves; SQLite folds ASCII case only), and
+      pages by e-mail in code-point order.
     """
 
     def __init__(self, tx: Tx) -> None:
@@ -84,6 +87,23 @@ class SqlUserRepository:
         # Sorted here rather than by the database, whose collation may not order by code point.
         return [(user, frozenset(roles[user.id]))
                 for user in sorted(found.values(), key=lambda u: u.email)]
+
+    async def search(self, query: str | None = None, *, after_email: str | None = None,
+                     status: str | None = None, limit: int = 50) -> Sequence[User]:
+        # By code point, as Python sorts: PostgreSQL's collation of the database may not be.
+        email = users.c.email.collate("C") if self._tx.dialect == "postgresql" else users.c.email
+        statement = select(users)
+        if query:
+            needle = query.lower()
+            statement = statement.where(or_(
+                func.lower(users.c.email).contains(needle, autoescape=True),
+                func.lower(users.c.display_name).contains(needle, autoescape=True)))
+        if status is not None:
+            statement = statement.where(users.c.status == status)
+        if after_email is not None:
+            statement = statement.where(email > after_email)
+        rows = await self._tx.rows(statement.order_by(email).limit(limit))
+        return [_user(row) for row in rows]
 
     async def find_by_identity(self, provider: str, subject: str) -> User | None:
         row = await self._tx.first(

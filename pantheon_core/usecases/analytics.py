@@ -20,6 +20,7 @@ from pantheon_core.domain.rollups import DIMENSIONS, UsageTotals, merge
 from pantheon_core.errors import InvalidInput
 from pantheon_core.ids import UserId
 from pantheon_core.ports.unit_of_work import UnitOfWork
+from pantheon_core.usecases.audit_log import record, require_owner
 from pantheon_core.usecases.deps import UseCase
 
 WATERMARK_KEY = "rollups.rolled_through"
@@ -288,7 +289,7 @@ class RollupUsage(UseCase):
                        end: date | None = None,
                        progress: Callable[[date, date], object] | None = None) -> RollupResult:
         if actor is not None:
-            actor.require_admin_write()
+            await require_owner(self.deps, actor, "admin.rollup", "usage_rollups")
         today = self.deps.clock.now().astimezone(UTC).date()
         async with self.deps.uow() as uow:
             rolled_to = await watermark(uow)
@@ -316,6 +317,12 @@ class RollupUsage(UseCase):
             monthly = await uow.rollups.rebuild_months(month_floor(first), last)
             if mark is not None and mark != rolled_to:
                 await uow.settings.put(WATERMARK_KEY, mark.isoformat(), now=self.deps.clock.now())
+            if actor is not None:
+                await record(uow, self.deps, actor, "admin.rollup", "usage_rollups",
+                             before={"watermark": rolled_to.isoformat() if rolled_to else None},
+                             after={"from": first.isoformat(), "to": last.isoformat(),
+                                    "daily_rows": daily, "monthly_rows": monthly,
+                                    "watermark": mark.isoformat() if mark else None})
             await uow.commit()
         return RollupResult(start=first, end=last, daily_rows=daily, monthly_rows=monthly,
                             watermark=mark)

@@ -17,12 +17,11 @@ from typing import Any
 
 import anyio
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pantheon_adapters.sql.database import Database
-from pantheon_adapters.sql.tables import audit_events
 from pantheon_core.domain.users import User
 from pantheon_core.domain.wallets import (
     Bucket,
@@ -37,7 +36,6 @@ from pantheon_core.domain.wallets import (
 )
 from pantheon_core.errors import Conflict
 from pantheon_core.ids import UserId, new_id
-from tests.fakes import FakeUnitOfWork
 from tests.integration.contract import T0, Factory, a_user, seed
 
 PARIS = timezone(timedelta(hours=1))
@@ -321,39 +319,6 @@ async def test_a_payment_event_is_claimed_once(uow: Factory) -> None:
         assert await work.payment_events.claim("evt_2", kind="checkout.session.completed",
                                                now=seconds(2))
         await work.commit()
-
-
-async def audit_log(uow: Factory) -> list[tuple[Any, ...]]:
-    """What the audit log holds, oldest first: (actor_id, label, action, target, details, at)."""
-    if isinstance(probe := uow(), FakeUnitOfWork):
-        columns = ("actor_id", "actor_label", "action", "target", "details", "created_at")
-        return [tuple(record[c] for c in columns)
-                for record in probe.committed_store.audit_events]
-    database = database_of(uow)
-    async with database.engine.connect() as connection:
-        rows = (await connection.execute(
-            select(audit_events.c.actor_id, audit_events.c.actor_label, audit_events.c.action,
-                   audit_events.c.target, audit_events.c.details, audit_events.c.created_at)
-            .order_by(audit_events.c.created_at))).all()
-    return [tuple(row) for row in rows]
-
-
-async def test_audit_records_are_added_with_the_unit_of_work(uow: Factory) -> None:
-    before_after = {"before": "active", "after": "suspended", "request_id": "req-1 ✓"}
-    async with uow() as work:
-        await work.audit.add(actor_id="owner-1", actor_label="ada@example.com",
-                             action="user.suspend", target="user:42", details=before_after,
-                             now=T0.astimezone(PARIS))
-        await work.audit.add(actor_id=None, actor_label="system", action="wallet.adjust",
-                             target="user:43", details={}, now=seconds(1))
-        await work.commit()
-    async with uow() as work:
-        await work.audit.add(actor_id="x", actor_label="x", action="dropped", target="x",
-                             details={}, now=seconds(2))
-    assert await audit_log(uow) == [
-        ("owner-1", "ada@example.com", "user.suspend", "user:42", before_after, T0),
-        (None, "system", "wallet.adjust", "user:43", {}, seconds(1)),
-    ]
 
 
 async def test_leaving_without_commit_or_rolling_back_leaves_nothing(uow: Factory) -> None:

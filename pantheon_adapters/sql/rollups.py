@@ -1,0 +1,311 @@
+"""Usage rollups (FR-ADMIN-002): daily and monthly sums of ``llm_call_events``, and who was
+active on which day, computed and read entirely in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Row,
+    Select,
+    Table,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import ColumnElement
+
+from pantheon_adapters.sql.tables import (
+    llm_call_events,
+    usage_rollups_daily,
+    usage_rollups_monthly,
+    user_activity_daily,
+)
+from pantheon_adapters.sql.tx import Tx
+from pantheon_core.domain.rollups import DIMENSIONS, UsageTotals
+from pantheon_core.domain.usage import CallStatus
+from pantheon_core.ids import UserId
+
+ORDERS = ("credits", "cost", "tokens")
+BUCKETS = ("day", "week", "month")
+SUM_COLUMNS = ("calls", "failed_calls", "prompt_tokens", "cached_tokens", "completion_tokens",
+               "provider_cost_usd", "credits")
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), UTC)
+
+
+def _month_ceiling(day: date) -> date:
+    """``day`` if it is the first of a month, else the first of the next month."""
+    if day.day == 1:
+        return day
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _dimensions(by: Sequence[str]) -> frozenset[str]:
+    unknown = set(by) - set(DIMENSIONS)
+    if unknown:
+        raise ValueError(f"Unknown grouping {sorted(unknown)}: use {', '.join(DIMENSIONS)}.")
+    return frozenset(by)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What one table offers a grouped query: its keys, its sums, and its range filter."""
+
+    user_id: ColumnElement[Any]
+    model_alias: ColumnElement[Any]
+    day: ColumnElement[Any] | None  # None: the table has no day (monthly rollups)
+    month: ColumnElement[Any]
+    sums: dict[str, ColumnElement[Any]]
+    where: tuple[ColumnElement[bool], ...]
+
+
+class SqlRollupRepository:
+    """``RollupRepository`` over ``usage_rollups_daily``, ``usage_rollups_monthly``,
+    ``user_activity_daily`` and ``llm_call_events``.
+
+    No row passes through Python on a rebuild: each is a ``DELETE`` of the range and an
+    ``INSERT … SELECT … GROUP BY`` (an upsert, so that two rebuilds of one range racing on
+    PostgreSQL both succeed) in the unit of work's transaction (commit to publish it), so it
+    scales with the database, not with this process.
+
+    The UTC day of a timestamp is ``CAST(timezone('UTC', created_at) AS DATE)`` on
+    PostgreSQL (that is ``(created_at AT TIME ZONE 'UTC')::date``, whatever the session's
+    time zone) and ``date(created_at)`` on SQLite, which stores UTC timestamps as naive ISO
+    text (see ``UTCDateTime``). The month and ISO week (Monday) of a day are
+    ``date_trunc('month' | 'week', day::timestamp)::date`` on PostgreSQL and
+    ``date(day, 'start of month')`` / ``date(day, 'weekday 0', '-6 days')`` on SQLite.
+    Sums are exact: money is ``NUMERIC`` on PostgreSQL and integer units on SQLite
+    (``ExactDecimal``), summed as such.
+
+    Group keys and ``active_users`` sort by code point on both databases.
+    """
+
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+        self._pg = tx.dialect == "postgresql"
+
+    # --- SQL expressions that differ per dialect (constants inlined, so that the same
+    # --- expression in SELECT and GROUP BY is the same text for PostgreSQL) ------------
+
+    def _utc_day(self, at: ColumnElement[Any]) -> ColumnElement[Any]:
+        if self._pg:
+            return cast(func.timezone(literal_column("'UTC'"), at), Date)
+        return func.date(at, type_=Date)
+
+    def _utc_month(self, at: ColumnElement[Any]) -> ColumnElement[Any]:
+        if self._pg:
+            return cast(func.date_trunc(literal_column("'month'"),
+                                        func.timezone(literal_column("'UTC'"), at)), Date)
+        return func.date(at, literal_column("'start of month'"), type_=Date)
+
+    def _bucket_of(self, day: ColumnElement[Any], bucket: str) -> ColumnElement[Any]:
+        if bucket == "day":
+            return day
+        if self._pg:
+            return cast(func.date_trunc(literal_column(f"'{bucket}'"), cast(day, DateTime)),
+                        Date)
+        if bucket == "month":
+            return func.date(day, literal_column("'start of month'"), type_=Date)
+        # The next Sunday (the day itself on a Sunday), then back to its Monday.
+        return func.date(day, literal_column("'weekday 0'"), literal_column("'-6 days'"),
+                         type_=Date)
+
+    def _key(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
+        """A string key ordered by code point (as Python orders), whatever the collation."""
+        return column.collate("C") if self._pg else column
+
+    # --- rebuilds --------------------------------------------------------------------
+
+    async def rebuild_days(self, start: date, end: date) -> int:
+        """Returns the daily rollup rows written (not counting the activity rows, which are
+        derived from them)."""
+        daily, activity, raw = usage_rollups_daily, user_activity_daily, llm_call_events
+        await self._tx.execute(delete(daily).where(daily.c.day >= start, daily.c.day < end))
+        await self._tx.execute(delete(activity).where(activity.c.day >= start,
+                                                      activity.c.day < end))
+        day = self._utc_day(raw.c.created_at)
+        failed = case((raw.c.status != CallStatus.OK.value, 1), else_=0)
+        rolled = (
+            select(day, raw.c.user_id, raw.c.model_alias, func.count(), func.sum(failed),
+                   func.sum(raw.c.prompt_tokens), func.sum(raw.c.cached_tokens),
+                   func.sum(raw.c.completion_tokens), func.sum(raw.c.provider_cost_usd),
+                   func.sum(raw.c.credits_burned))
+            .where(raw.c.created_at >= _midnight(start), raw.c.created_at < _midnight(end))
+            .group_by(day, raw.c.user_id, raw.c.model_alias)
+        )
+        written = await self._tx.execute(self._replace(
+            daily, ["day", "user_id", "model_alias"], SUM_COLUMNS, rolled))
+        active = (
+            select(daily.c.day, daily.c.user_id, func.sum(daily.c.calls),
+                   func.sum(daily.c.credits))
+            .where(daily.c.day >= start, daily.c.day < end)
+            .group_by(daily.c.day, daily.c.user_id)
+        )
+        await self._tx.execute(self._replace(activity, ["day", "user_id"],
+                                             ("calls", "credits"), active))
+        return written.rowcount
+
+    async def first_event_day(self) -> date | None:
+        raw = llm_call_events
+        oldest = (await self._tx.rows(select(func.min(raw.c.created_at))))[0][0]
+        return None if oldest is None else oldest.astimezone(UTC).date()
+
+    async def rebuild_months(self, start: date, end: date) -> int:
+        first, stop = _month_ceiling(start), _month_ceiling(end)
+        daily, monthly = usage_rollups_daily, usage_rollups_monthly
+        await self._tx.execute(delete(monthly).where(monthly.c.month >= first,
+                                                     monthly.c.month < stop))
+        if first >= stop:
+            return 0
+        month = self._bucket_of(daily.c.day, "month")
+        rolled = (
+            select(month, daily.c.user_id, daily.c.model_alias,
+                   *(func.sum(daily.c[name]) for name in SUM_COLUMNS))
+            .where(daily.c.day >= first, daily.c.day < stop)
+            .group_by(month, daily.c.user_id, daily.c.model_alias)
+        )
+        written = await self._tx.execute(self._replace(
+            monthly, ["month", "user_id", "model_alias"], SUM_COLUMNS, rolled))
+        return written.rowcount
+
+    # --- reads -----------------------------------------------------------------------
+
+    async def totals(self, start: date, end: date, *, by: Sequence[str],
+                     user_id: UserId | None = None, order_by: str | None = None,
+                     limit: int | None = None) -> Sequence[UsageTotals]:
+        dims = _dimensions(by)
+        if start.day == 1 and end.day == 1 and "day" not in dims:
+            monthly = usage_rollups_monthly
+            source = _Source(
+                user_id=monthly.c.user_id, model_alias=monthly.c.model_alias, day=None,
+                month=monthly.c.month,
+                sums={name: func.sum(monthly.c[name]) for name in SUM_COLUMNS},
+                where=(monthly.c.month >= start, monthly.c.month < end))
+        else:
+            daily = usage_rollups_daily
+            source = _Source(
+                user_id=daily.c.user_id, model_alias=daily.c.model_alias, day=daily.c.day,
+                month=self._bucket_of(daily.c.day, "month"),
+                sums={name: func.sum(daily.c[name]) for name in SUM_COLUMNS},
+                where=(daily.c.day >= start, daily.c.day < end))
+        return await self._grouped(source, dims, user_id=user_id, order_by=order_by,
+                                   limit=limit)
+
+    async def raw_totals(self, start: datetime, end: datetime, *, by: Sequence[str],
+                         user_id: UserId | None = None) -> Sequence[UsageTotals]:
+        raw = llm_call_events
+        failed = case((raw.c.status != CallStatus.OK.value, 1), else_=0)
+        source = _Source(
+            user_id=raw.c.user_id, model_alias=raw.c.model_alias,
+            day=self._utc_day(raw.c.created_at), month=self._utc_month(raw.c.created_at),
+            sums={"calls": func.count(), "failed_calls": func.sum(failed),
+                  "prompt_tokens": func.sum(raw.c.prompt_tokens),
+                  "cached_tokens": func.sum(raw.c.cached_tokens),
+                  "completion_tokens": func.sum(raw.c.completion_tokens),
+                  "provider_cost_usd": func.sum(raw.c.provider_cost_usd),
+                  "credits": func.sum(raw.c.credits_burned)},
+            where=(raw.c.created_at >= start, raw.c.created_at < end))
+        return await self._grouped(source, _dimensions(by), user_id=user_id, order_by=None,
+                                   limit=None)
+
+    async def active_users(self, start: date, end: date) -> Sequence[UserId]:
+        activity = user_activity_daily
+        return await self._distinct_users(
+            select(activity.c.user_id).where(activity.c.day >= start, activity.c.day < end))
+
+    async def raw_active_users(self, start: datetime, end: datetime) -> Sequence[UserId]:
+        raw = llm_call_events
+        return await self._distinct_users(
+            select(raw.c.user_id).where(raw.c.created_at >= start, raw.c.created_at < end))
+
+    async def active_counts(self, start: date, end: date,
+                            bucket: str) -> Sequence[tuple[date, int]]:
+        if bucket not in BUCKETS:
+            raise ValueError(f"Unknown bucket {bucket!r}: use {', '.join(BUCKETS)}.")
+        activity = user_activity_daily
+        key = self._bucket_of(activity.c.day, bucket)
+        rows = await self._tx.rows(
+            select(key.label("bucket"), func.count(activity.c.user_id.distinct()).label("users"))
+            .where(activity.c.day >= start, activity.c.day < end)
+            .group_by(key).order_by(key))
+        return [(row.bucket, int(row.users)) for row in rows]
+
+    # --- shared ----------------------------------------------------------------------
+
+    def _replace(self, table: Table, keys: list[str], values: Sequence[str],
+                 rows: Select[Any]) -> Executable:
+        """``INSERT INTO table SELECT rows``, the rows replacing any of the same key: the range
+        was emptied first, so that only happens when a concurrent rebuild of the same range
+        committed in between (on SQLite writers take turns, so never), and the values are
+        the same. Its ``rowcount`` is the rows written."""
+        insert = self._tx.insert(table).from_select([*keys, *values], rows)
+        return insert.on_conflict_do_update(
+            index_elements=keys, set_={name: insert.excluded[name] for name in values},
+        ).execution_options(preserve_rowcount=True)
+
+    async def _distinct_users(self, query: Select[Any]) -> Sequence[UserId]:
+        users = query.distinct().subquery()
+        rows = await self._tx.rows(select(users.c.user_id)
+                                   .order_by(self._key(users.c.user_id)))
+        return [UserId(row.user_id) for row in rows]
+
+    async def _grouped(self, source: _Source, dims: frozenset[str], *,
+                       user_id: UserId | None, order_by: str | None,
+                       limit: int | None) -> list[UsageTotals]:
+        if order_by is not None and order_by not in ORDERS:
+            raise ValueError(f"Unknown order {order_by!r}: use {', '.join(ORDERS)}.")
+        keys: dict[str, ColumnElement[Any]] = {}
+        if "user" in dims:
+            keys["user_id"] = source.user_id
+        if "model" in dims:
+            keys["model_alias"] = source.model_alias
+        if "day" in dims and source.day is not None:
+            keys["day"] = source.day  # a day grouping makes a month grouping moot
+        elif "month" in dims:
+            keys["day"] = source.month
+        query = (select(*(key.label(name) for name, key in keys.items()),
+                        *(total.label(name) for name, total in source.sums.items()))
+                 .where(and_(*source.where)))
+        if user_id is not None:
+            query = query.where(source.user_id == user_id)
+        # Without groups, no usage must give no row (as it does with groups), not NULL sums.
+        query = query.group_by(*keys.values()) if keys else query.having(func.count() > 0)
+        sums = source.sums
+        ranking = {"credits": sums["credits"], "cost": sums["provider_cost_usd"],
+                   "tokens": sums["prompt_tokens"] + sums["completion_tokens"]}
+        ordering: list[ColumnElement[Any]] = [] if order_by is None else [
+            ranking[order_by].desc()]
+        ordering += [key if name == "day" else self._key(key) for name, key in keys.items()]
+        if ordering:
+            query = query.order_by(*ordering)
+        if limit is not None:
+            query = query.limit(limit)
+        return [self._totals(row, keys) for row in await self._tx.rows(query)]
+
+    @staticmethod
+    def _totals(row: Row[Any], keys: dict[str, ColumnElement[Any]]) -> UsageTotals:
+        values = row._mapping
+        return UsageTotals(
+            user_id=UserId(values["user_id"]) if "user_id" in keys else None,
+            model_alias=values["model_alias"] if "model_alias" in keys else None,
+            day=values["day"] if "day" in keys else None,
+            calls=int(values["calls"]), failed_calls=int(values["failed_calls"]),
+            prompt_tokens=int(values["prompt_tokens"]),
+            cached_tokens=int(values["cached_tokens"]),
+            completion_tokens=int(values["completion_tokens"]),
+            provider_cost_usd=Decimal(values["provider_cost_usd"]),
+            credits=Decimal(values["credits"]))
