@@ -9,6 +9,7 @@ closes the container. A core error becomes one line (or a JSON error) and exit c
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -28,6 +29,7 @@ from pantheon_core.usecases.catalog import UseCases
 
 T = TypeVar("T")
 
+CLI_CLIENT = "cli"  # where the audit log says a CLI command came from
 NO_USER_MESSAGE = "This command acts as a user: pass --as EMAIL or set PANTHEON_USER."
 
 
@@ -80,6 +82,7 @@ class Invocation:
                  json_lines: bool = False) -> None:
         self.options = ctx.find_object(GlobalOptions) or GlobalOptions()
         self.out = Output(as_json=as_json, json_lines=json_lines)
+        self.request_id = uuid.uuid4().hex  # one per command, as HTTP has one per request
 
     def call(self, work: Callable[[Session], Awaitable[T]], *,
              identity: Identity = Identity.USER) -> T:
@@ -149,10 +152,13 @@ class Invocation:
         return container
 
     async def _actor(self, use_cases: UseCases, identity: Identity) -> Actor:
-        operator = Actor.operator()
+        """The operator, or the ``--as`` user; tagged ``client="cli"`` and this command's
+        request id for the audit log."""
+        operator = Actor.operator().via(request_id=self.request_id, client=CLI_CLIENT)
         if identity is Identity.NONE or not self.options.as_email:
             return operator
-        return await use_cases.act_as(operator, self.options.as_email)
+        actor = await use_cases.act_as(operator, self.options.as_email)
+        return actor.via(request_id=self.request_id, client=CLI_CLIENT)
 
 
 def database_error(exc: Exception) -> Unavailable:

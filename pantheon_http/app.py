@@ -28,6 +28,7 @@ from pantheon_http.file_transfer import MAX_UPLOAD_BODY_BYTES
 from pantheon_http.logs import configure_logging
 from pantheon_http.middleware import RequestContextMiddleware
 from pantheon_http.routers import (
+    admin,
     agents,
     auth,
     billing,
@@ -76,6 +77,10 @@ TAGS = [
     {"name": "models", "description": "Model aliases, prices and the credit formula."},
     {"name": "billing", "description": "Your wallet, ledger and usage; quotes; plans, "
                                        "top-ups and Stripe checkout."},
+    {"name": "admin", "description": "Owners and analysts: users and their controls (caps, "
+                                     "suspension, model policies, grants), the manager model, "
+                                     "usage, costs and active users (JSON or CSV), the audit "
+                                     "log, rollups and job runs."},
     {"name": "webhooks", "description": "Events from Stripe (no credentials: signed)."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
@@ -103,7 +108,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
                        upload_max_bytes=MAX_UPLOAD_BODY_BYTES)
     app.add_middleware(RequestContextMiddleware)  # added last: the outermost of the two
     for family in (auth, tokens, me, rooms, modes, agents, room_chat, turns, direct, files,
-                   models, billing, webhooks):
+                   models, billing, admin, webhooks):
         app.include_router(family.router, prefix=API_PREFIX)
     app.include_router(health.router)
     install_docs(app, openapi_url=OPENAPI_URL)

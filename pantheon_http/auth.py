@@ -9,6 +9,9 @@ Credentials are tried in this order, and the first one present decides:
 No credentials at all is ``401 not_authenticated``; bad ones are the use case's own
 401 (``invalid_token``, ``session_expired``). A credential that is present is never
 silently skipped in favour of the next one.
+
+The actor is tagged with the request id and the client address, which the audit log
+records for every admin write (and every refused one).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from pantheon_core.actor import Actor
 from pantheon_core.domain.credentials import API_TOKEN_PREFIX
 from pantheon_core.errors import Unauthenticated
-from pantheon_http.deps import UseCasesDep
+from pantheon_core.usecases.catalog import UseCases
+from pantheon_http.deps import ClientAddress, UseCasesDep
+from pantheon_http.request_id import current_request_id
 from pantheon_http.session_cookie import SESSION_COOKIE
 
 bearer_scheme = HTTPBearer(
@@ -39,7 +44,13 @@ SessionToken = Annotated[str | None, Depends(session_scheme)]
 
 
 async def current_actor(use_cases: UseCasesDep, bearer: BearerCredentials,
-                        session: SessionToken) -> Actor:
+                        session: SessionToken, client: ClientAddress) -> Actor:
+    actor = await _authenticate(use_cases, bearer, session)
+    return actor.via(request_id=current_request_id(), client=client)
+
+
+async def _authenticate(use_cases: UseCases, bearer: HTTPAuthorizationCredentials | None,
+                        session: str | None) -> Actor:
     if bearer is not None:
         token = bearer.credentials
         if token.startswith(API_TOKEN_PREFIX):

@@ -31,7 +31,7 @@ UseCasesDep = Annotated[UseCases, Depends(get_use_cases)]
 
 
 async def client_address(request: Request) -> str:
-    """Who is calling, for rate limiting: the peer's IP address.
+    """Who is calling, for rate limiting and the audit log: the peer's IP address.
 
     Behind a reverse proxy, run uvicorn with ``--proxy-headers`` (and trusted
     ``--forwarded-allow-ips``) so this is the real client, not the proxy.

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pantheon_core.actor import STORED_ROLES, Actor, Role
 from pantheon_core.domain.users import User, normalize_email
 from pantheon_core.errors import Forbidden, InvalidInput, not_found
+from pantheon_core.usecases.audit_log import record, require_owner
 from pantheon_core.usecases.deps import UseCase
 from pantheon_core.usecases.signin import actor_for, user_for_email
 
@@ -64,7 +65,8 @@ class SetRole(UseCase):
     """Grant or revoke an admin role. Only an owner (or the operator) may; idempotent."""
 
     async def __call__(self, actor: Actor, email: str, role: str, *, granted: bool) -> Profile:
-        actor.require_admin_write()
+        action = "admin.role.grant" if granted else "admin.role.revoke"
+        await require_owner(self.deps, actor, action, email)
         wanted = parse_role(role)
         address = normalize_email(email)
         now = self.deps.clock.now()
@@ -74,9 +76,14 @@ class SetRole(UseCase):
                 if not granted:
                     raise not_found("user", address)
                 user = await user_for_email(uow, address, now)
+            before = await uow.users.roles_of(user.id)
             await uow.users.set_role(user.id, wanted, granted=granted, now=now)
+            after = await uow.users.roles_of(user.id)
+            await record(uow, self.deps, actor, action, address,
+                         before={"roles": sorted(r.value for r in before)},
+                         after={"roles": sorted(r.value for r in after)})
             await uow.commit()
-            return Profile(user, await uow.users.roles_of(user.id))
+            return Profile(user, after)
 
 
 class ListAdmins(UseCase):
