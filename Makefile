@@ -44,5 +44,11 @@ unit: install-dev
 bench: install
 	$(BIN)/python -m bench.stream_overhead.run $(BENCH_ARGS)
 
+## bench-analytics: analytics from rollups vs the same SQL on raw events, 10 M events in the
+## local PostgreSQL (bench/README.md); e.g. BENCH_ARGS="--events 100000" for a quick look
+.PHONY: bench-analytics
+bench-analytics: install
+	$(BIN)/python -m bench.analytics.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache *.egg-info

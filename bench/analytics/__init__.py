@@ -1,0 +1,1 @@
+"""``make bench-analytics``: admin analytics from rollups vs the same answers from raw events."""
