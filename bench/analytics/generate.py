@@ -111,8 +111,10 @@ def plan(shape: Shape) -> Plan:
                for d in range(shape.days)]
     mean_weight = sum(weights) / len(weights)
     pairs: list[tuple[int, int, float]] = []
-    for u, user in enumerate(users):
-        for d, weight in enumerate(weights):
+    # Day by day (the order the rows are inserted in): as in production, where events are
+    # appended as they happen, the rows of a day end up next to each other in the table.
+    for d, weight in enumerate(weights):
+        for u, user in enumerate(users):
             if rng.random() < min(0.99, user.engagement * weight / mean_weight):
                 pairs.append((u, d, user.intensity * weight))
     return Plan(users=users, rows=apportion(pairs, shape.events))
@@ -134,13 +136,18 @@ def apportion(pairs: Sequence[tuple[int, int, float]], total: int) -> list[tuple
 
 
 def split(rows: Sequence[tuple[int, int, int]], parts: int) -> list[int]:
-    """A part number per row, balancing calls across ``parts`` loaders (greedy, largest first)."""
+    """A part number per row, balancing calls across ``parts`` loaders day by day (greedy,
+    largest first within a day), so that the loaders go through the days together."""
     load = [0] * parts
     assigned = [0] * len(rows)
-    for i in sorted(range(len(rows)), key=lambda i: -rows[i][2]):
-        part = load.index(min(load))
-        assigned[i] = part
-        load[part] += rows[i][2]
+    by_day: dict[int, list[int]] = {}
+    for i, (_, d, _) in enumerate(rows):
+        by_day.setdefault(d, []).append(i)
+    for d in sorted(by_day):
+        for i in sorted(by_day[d], key=lambda i: -rows[i][2]):
+            part = load.index(min(load))
+            assigned[i] = part
+            load[part] += rows[i][2]
     return assigned
 
 
@@ -341,6 +348,8 @@ async def load(url: str, shape: Shape, *, loaders: int = 2,
         timings.copy_plan_s = time.perf_counter() - started
 
         indexes = await _secondary_indexes(conn)
+        # no autovacuum of the half-loaded table (it would take one of the two cores)
+        await conn.execute("ALTER TABLE llm_call_events SET (autovacuum_enabled = false)")
         await conn.execute("ALTER TABLE llm_call_events DROP CONSTRAINT pk_llm_call_events")
         for name, _ in indexes:
             await conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
@@ -365,7 +374,8 @@ async def load(url: str, shape: Shape, *, loaders: int = 2,
     log(f"  indexes: {len(statements)} rebuilt in {timings.index_s:.1f} s")
 
     started = time.perf_counter()
-    await _parallel(url, [[("VACUUM (ANALYZE) llm_call_events", None)],
+    await _parallel(url, [[("VACUUM (ANALYZE) llm_call_events", None),
+                           ("ALTER TABLE llm_call_events RESET (autovacuum_enabled)", None)],
                           [("VACUUM (ANALYZE) users", None),
                            ("DROP TABLE bench_plan", None)]])
     timings.vacuum_s = time.perf_counter() - started
