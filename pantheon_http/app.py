@@ -16,6 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import metadata
+from pathlib import Path
 
 import anyio
 from fastapi import FastAPI
@@ -46,6 +47,7 @@ from pantheon_http.routers import (
 )
 from pantheon_http.streaming import KEEPALIVE_S
 from pantheon_http.upload_limit import BodyLimitByPath
+from pantheon_http.web import install_web
 
 API_PREFIX = "/api/v1"
 OPENAPI_URL = "/api/openapi.json"
@@ -88,9 +90,11 @@ TAGS = [
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None,
                stream_keepalive_s: float = KEEPALIVE_S,
-               sweep_interval_s: float = SWEEP_INTERVAL_S) -> FastAPI:
+               sweep_interval_s: float = SWEEP_INTERVAL_S,
+               web_dir: Path | None = None) -> FastAPI:
     """The HTTP app. With ``container`` the caller owns it (and closes it); otherwise the
-    lifespan builds one from ``settings`` (default: the ``PANTHEON_*`` environment)."""
+    lifespan builds one from ``settings`` (default: the ``PANTHEON_*`` environment).
+    ``web_dir`` is the web app's static export (default: ``web/out`` of this checkout)."""
     settings = settings or (container.settings if container else load_settings())
     configure_logging(settings)
     app = FastAPI(
@@ -112,6 +116,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         app.include_router(family.router, prefix=API_PREFIX)
     app.include_router(health.router)
     install_docs(app, openapi_url=OPENAPI_URL)
+    install_web(app, web_dir)
     return app
 
 
