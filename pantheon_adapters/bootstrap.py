@@ -31,6 +31,7 @@ from pantheon_core.ports.turn_events import TurnEvents
 from pantheon_core.ports.web_search import WebSearch
 from pantheon_core.usecases.catalog import UseCases
 from pantheon_core.usecases.deps import (
+    AnalyticsPolicy,
     AuthPolicy,
     BillingPolicy,
     Deps,
@@ -177,6 +178,7 @@ async def build_container(
         files=files,
         payments=payments or _build_payments(settings, parts),
         billing=billing_policy(settings),
+        analytics=AnalyticsPolicy(rollup_lag_s=settings.rollup_lag_s),
         provider_stats=_build_provider_stats(settings, parts),
     )
     container = Container(settings=settings, use_cases=UseCases.build(deps), clock=clock,

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     # Redis commands in a million that also run the queue's maintenance, which re-delivers the
     # jobs of workers silent for worker_heartbeat_timeout_s (Dramatiq's maintenance_chance)
     worker_maintenance_chance: int = Field(default=1_000, ge=0, le=1_000_000)
+    # The usage rollup job stops this far behind the database's clock: the longest a usage
+    # write may take to commit (analytics read what is newer from the raw events).
+    rollup_lag_s: float = Field(default=30.0, ge=0, le=3600)
 
     # Stripe (payments). Without a secret key, checkout answers payments_not_configured.
     stripe_secret_key: str | None = None

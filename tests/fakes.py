@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -122,6 +122,8 @@ class Store:
     rollups_monthly: dict[tuple[date, UserId, str], UsageTotals] = field(
         default_factory=dict)
     activity: dict[tuple[date, UserId], tuple[int, Decimal]] = field(default_factory=dict)
+    # when each usage event was recorded: the fake's ingest clock ticks a microsecond a call
+    recorded: dict[str, datetime] = field(default_factory=dict)
 
 
 class _Users:
@@ -138,6 +140,9 @@ class _Users:
 
     async def get(self, user_id: UserId) -> User | None:
         return self.s.users.get(user_id)
+
+    async def get_many(self, user_ids: Collection[UserId]) -> Sequence[User]:
+        return [self.s.users[i] for i in set(user_ids) if i in self.s.users]
 
     async def get_by_email(self, email: str) -> User | None:
         return next((u for u in self.s.users.values() if u.email == email), None)
@@ -683,29 +688,65 @@ def _grouped(rows: Sequence[UsageTotals], by: Sequence[str], *, days: bool,
     return found if limit is None else found[:limit]
 
 
+INGEST_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 class _Rollups:
     """Rollups computed from ``Store.calls`` on rebuild, as the SQL does from the raw rows."""
 
     def __init__(self, s: Store) -> None:
         self.s = s
 
-    async def rebuild_days(self, start: date, end: date) -> int:
+    def _stamp(self) -> None:
+        """Record the calls written since the last look (tests append to ``Store.calls``)."""
+        for call in self.s.calls:
+            if call.id not in self.s.recorded:
+                self.s.recorded[call.id] = INGEST_EPOCH + timedelta(
+                    microseconds=len(self.s.recorded) + 1)
+
+    def _recorded(self, call: LlmCall, since: datetime | None,
+                  before: datetime | None) -> bool:
+        at = self.s.recorded[call.id]
+        return (since is None or at >= since) and (before is None or at < before)
+
+    async def ingest_mark(self, *, lag: timedelta) -> datetime:
+        self._stamp()  # writes are instant here: no lag
+        return INGEST_EPOCH + timedelta(microseconds=len(self.s.recorded) + 1)
+
+    async def rebuild_days(self, start: date, end: date, *,
+                           recorded_before: datetime | None = None) -> int:
+        self._stamp()
         for key in [k for k in self.s.rollups_daily if start <= k[0] < end]:
             del self.s.rollups_daily[key]
         for day_user in [k for k in self.s.activity if start <= k[0] < end]:
             del self.s.activity[day_user]
         days = merge([_call_totals(c) for c in self.s.calls
                       if c.created_at >= datetime.combine(start, datetime.min.time(), UTC)
-                      and c.created_at < datetime.combine(end, datetime.min.time(), UTC)])
-        activity: dict[tuple[date, UserId], tuple[int, Decimal]] = {}
+                      and c.created_at < datetime.combine(end, datetime.min.time(), UTC)
+                      and self._recorded(c, None, recorded_before)])
+        self._add(days, monthly=False)
+        return len(days)
+
+    async def add_events(self, recorded_from: datetime, recorded_before: datetime) -> int:
+        self._stamp()
+        days = merge([_call_totals(c) for c in self.s.calls
+                      if self._recorded(c, recorded_from, recorded_before)])
+        self._add(days, monthly=True)
+        return len(days)
+
+    def _add(self, days: list[UsageTotals], *, monthly: bool) -> None:
         for row in days:
             assert row.day is not None and row.user_id is not None
             assert row.model_alias is not None
-            self.s.rollups_daily[(row.day, row.user_id, row.model_alias)] = row
-            calls, spent = activity.get((row.day, row.user_id), (0, Decimal(0)))
-            activity[(row.day, row.user_id)] = (calls + row.calls, spent + row.credits)
-        self.s.activity.update(activity)
-        return len(days)
+            keys = [(self.s.rollups_daily, row.day)]
+            if monthly:
+                keys.append((self.s.rollups_monthly, _month_of(row.day)))
+            for table, day in keys:
+                known = table.get((day, row.user_id, row.model_alias))
+                table[(day, row.user_id, row.model_alias)] = (
+                    replace(row, day=day) if known is None else known.plus(row))
+            calls, spent = self.s.activity.get((row.day, row.user_id), (0, Decimal(0)))
+            self.s.activity[(row.day, row.user_id)] = (calls + row.calls, spent + row.credits)
 
     async def first_event_day(self) -> date | None:
         oldest = min((c.created_at for c in self.s.calls), default=None)
@@ -734,9 +775,12 @@ class _Rollups:
         return _grouped(rows, by, days=not whole_months, order_by=order_by, limit=limit)
 
     async def raw_totals(self, start: datetime, end: datetime, *, by: Sequence[str],
-                         user_id: UserId | None = None) -> Sequence[UsageTotals]:
+                         user_id: UserId | None = None,
+                         recorded_from: datetime | None = None) -> Sequence[UsageTotals]:
+        self._stamp()
         rows = [_call_totals(c) for c in self.s.calls if start <= c.created_at < end
-                and (user_id is None or c.user_id == user_id)]
+                and (user_id is None or c.user_id == user_id)
+                and self._recorded(c, recorded_from, None)]
         return _grouped(rows, by, days=True)
 
     async def active_users(self, start: date, end: date) -> Sequence[UserId]:
@@ -744,6 +788,14 @@ class _Rollups:
 
     async def raw_active_users(self, start: datetime, end: datetime) -> Sequence[UserId]:
         return sorted({c.user_id for c in self.s.calls if start <= c.created_at < end})
+
+    async def raw_activity(self, start: datetime, end: datetime, *,
+                           recorded_from: datetime | None = None
+                           ) -> Sequence[tuple[date, UserId]]:
+        self._stamp()
+        return sorted({(c.created_at.astimezone(UTC).date(), c.user_id) for c in self.s.calls
+                       if start <= c.created_at < end
+                       and self._recorded(c, recorded_from, None)})
 
     async def active_counts(self, start: date, end: date,
                             bucket: str) -> Sequence[tuple[date, int]]:

@@ -4,8 +4,10 @@ Creates the PostgreSQL database ``pantheon_bench_analytics`` (dropped first if p
 migrates it, bulk-loads ``--events`` usage events of ``--users`` users over the ``--days``
 days before today (:mod:`bench.analytics.generate`), then
 
-1. times the rollup job (``rollup_usage``) over everything, then incremental runs after
-   inserting ``--incremental-events`` new events of "today" each (one minute at 1 000/s);
+1. times the rollup job (``rollup_usage``) over everything (the first run), then incremental
+   runs, each adding the ``--incremental-events`` new events of "today" just inserted (one
+   minute at 1 000/s); then inserts ``--tail-events`` more that stay *not* rolled up — the
+   most a reader meets in steady state: (rollup lag 30 s + interval 60 s) at 1 000/s;
 2. times every analytics use case through the real container, as ``Actor.operator()``, on
    two ranges (the last 7 and 90 days, each with today), p50/p95 over ``--reps`` calls after
    a warm-up;
@@ -86,6 +88,9 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--incremental-rounds", type=int, default=3)
     parser.add_argument("--rate", type=float, default=1000.0,
                         help="events/s the incremental rollup must keep up with")
+    parser.add_argument("--tail-events", type=int, default=90_000,
+                        help="events left not rolled up while analytics are timed "
+                             "(default: %(default)s, 90 s at 1 000/s)")
     parser.add_argument("--reps", type=int, default=30, help="measured calls per use case "
                         "and range (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=3)
@@ -217,6 +222,17 @@ async def table_stats(conn: psycopg.AsyncConnection[Any]) -> dict[str, Any]:
     return out
 
 
+async def recorded_count(conn: psycopg.AsyncConnection[Any], since: datetime | None,
+                         before: datetime | None) -> int:
+    """Events recorded in ``[since, before)`` (either end open when None)."""
+    cur = await conn.execute(
+        "SELECT count(*) FROM llm_call_events WHERE (%(since)s::timestamptz IS NULL OR "
+        "recorded_at >= %(since)s) AND (%(before)s::timestamptz IS NULL OR "
+        "recorded_at < %(before)s)", {"since": since, "before": before})
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 async def event_count(conn: psycopg.AsyncConnection[Any], start: date, end: date) -> int:
     cur = await conn.execute(
         "SELECT count(*) FROM llm_call_events WHERE created_at >= %s AND created_at < %s",
@@ -279,8 +295,10 @@ async def main(args: argparse.Namespace) -> int:
     log(f"loaded in {timings.total_s:.1f} s in all")
 
     clock = FrozenClock(now)
+    # No lag in the rounds: each one adds exactly the events it just inserted (the product's
+    # 30 s lag only shifts which minute a run adds; the tail below is left for the readers).
     settings = Settings(database_url=generate.sqlalchemy_url(url), data_dir=data_dir,
-                        auto_migrate=False)
+                        auto_migrate=False, rollup_lag_s=0)
     container = await build_container(settings, clock=clock)
     trace = cases.SqlTrace()
     trace.install()
@@ -303,6 +321,7 @@ async def main(args: argparse.Namespace) -> int:
             "events_per_s": round(loaded / full_s), "daily_rows": rolled.daily_rows,
             "monthly_rows": rolled.monthly_rows,
             "watermark": rolled.watermark.isoformat() if rolled.watermark else None,
+            "statements": len(full_statements),
             "slowest_statements": _slowest(full_statements)}
         log(f"rollup: {loaded:,} events in {full_s:.1f} s ({loaded / full_s:,.0f} events/s), "
             f"watermark {rolled.watermark}")
@@ -324,20 +343,21 @@ async def main(args: argparse.Namespace) -> int:
             rolled = await uc.rollup_usage(operator)
             seconds = time.perf_counter() - started
             statements = trace.stop()
-            in_range = await event_count(conn, rolled.start, rolled.end)
+            added = await recorded_count(conn, rolled.added_from, rolled.watermark)
             rounds.append({
                 "new_events": args.incremental_events, "new_events_span_s": span,
-                "insert_s": round(inserted_s, 2), "start": rolled.start.isoformat(),
-                "end": rolled.end.isoformat(), "events_in_rebuilt_range": in_range,
-                "seconds": round(seconds, 3),
-                "rebuilt_events_per_s": round(in_range / seconds),
-                "keeps_up": seconds < span,
+                "insert_s": round(inserted_s, 2),
+                "added_from": rolled.added_from.isoformat() if rolled.added_from else None,
+                "watermark": rolled.watermark.isoformat() if rolled.watermark else None,
+                "events_added": added, "seconds": round(seconds, 3),
+                "events_per_s": round(added / seconds),
+                "keeps_up": seconds < span and added == args.incremental_events,
                 "headroom": round(span / seconds, 1),
-                "daily_rows": rolled.daily_rows, "monthly_rows": rolled.monthly_rows,
+                "daily_rows": rolled.daily_rows, "statements": len(statements),
                 "slowest_statements": _slowest(statements)})
             log(f"incremental rollup {n + 1}: {args.incremental_events:,} new events "
-                f"({span:.0f} s at {args.rate:,.0f}/s); rebuilt {rolled.start}..{rolled.end} "
-                f"({in_range:,} events) in {seconds:.2f} s — "
+                f"({span:.0f} s at {args.rate:,.0f}/s); added {added:,} events "
+                f"({rolled.daily_rows:,} daily rows) in {seconds:.2f} s — "
                 f"{'keeps up' if seconds < span else 'FALLS BEHIND'} ({span / seconds:.1f}x)")
         seconds_list = [r["seconds"] for r in rounds]
         results["rollup_incremental"] = {
@@ -346,6 +366,16 @@ async def main(args: argparse.Namespace) -> int:
             "seconds_max": max(seconds_list) if rounds else None,
             "rate_events_per_s": args.rate,
             "keeps_up": bool(rounds) and all(r["keeps_up"] for r in rounds)}
+        if args.tail_events:
+            tail_span = args.tail_events / args.rate
+            clock.current = clock.current + timedelta(seconds=tail_span)
+            await generate.insert_recent(url, the_plan, events=args.tail_events,
+                                         until=clock.current, span_s=tail_span,
+                                         seed=args.seed + 99)
+            await quiet.wait_for_quiet(conn, args.database, args.quiet_wait_s, log=log)
+        tail = await recorded_count(conn, rolled.watermark, None)
+        results["tail"] = {"events_not_rolled_up": tail, "planned": args.tail_events}
+        log(f"analytics will read {tail:,} events not rolled up yet")
         results["tables"] = await table_stats(conn)
 
         ranges = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Row,
     Select,
+    String,
     Table,
     and_,
     case,
@@ -39,6 +40,9 @@ from pantheon_core.ids import UserId
 
 ORDERS = ("credits", "cost", "tokens")
 BUCKETS = ("day", "week", "month")
+# What migration 0006 stamps ``recorded_at`` with on SQLite.
+SQLITE_NOW: ColumnElement[str] = literal_column(
+    "strftime('%Y-%m-%d %H:%M:%f', 'now') || '000'", String())
 SUM_COLUMNS = ("calls", "failed_calls", "prompt_tokens", "cached_tokens", "completion_tokens",
                "provider_cost_usd", "credits")
 
@@ -130,25 +134,29 @@ class SqlRollupRepository:
 
     # --- rebuilds --------------------------------------------------------------------
 
-    async def rebuild_days(self, start: date, end: date) -> int:
+    async def ingest_mark(self, *, lag: timedelta) -> datetime:
+        if self._pg:
+            now: datetime = (await self._tx.rows(select(func.clock_timestamp())))[0][0]
+        else:  # the same text the column's default writes, read as UTC
+            text = (await self._tx.rows(select(SQLITE_NOW)))[0][0]
+            now = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        return now.astimezone(UTC) - lag
+
+    async def rebuild_days(self, start: date, end: date, *,
+                           recorded_before: datetime | None = None) -> int:
         """Returns the daily rollup rows written (not counting the activity rows, which are
         derived from them)."""
-        daily, activity, raw = usage_rollups_daily, user_activity_daily, llm_call_events
+        daily, activity = usage_rollups_daily, user_activity_daily
         await self._tx.execute(delete(daily).where(daily.c.day >= start, daily.c.day < end))
         await self._tx.execute(delete(activity).where(activity.c.day >= start,
                                                       activity.c.day < end))
-        day = self._utc_day(raw.c.created_at)
-        failed = case((raw.c.status != CallStatus.OK.value, 1), else_=0)
-        rolled = (
-            select(day, raw.c.user_id, raw.c.model_alias, func.count(), func.sum(failed),
-                   func.sum(raw.c.prompt_tokens), func.sum(raw.c.cached_tokens),
-                   func.sum(raw.c.completion_tokens), func.sum(raw.c.provider_cost_usd),
-                   func.sum(raw.c.credits_burned))
-            .where(raw.c.created_at >= _midnight(start), raw.c.created_at < _midnight(end))
-            .group_by(day, raw.c.user_id, raw.c.model_alias)
-        )
+        raw = llm_call_events
+        window = [raw.c.created_at >= _midnight(start), raw.c.created_at < _midnight(end)]
+        if recorded_before is not None:
+            window.append(raw.c.recorded_at < recorded_before)
         written = await self._tx.execute(self._replace(
-            daily, ["day", "user_id", "model_alias"], SUM_COLUMNS, rolled))
+            daily, ["day", "user_id", "model_alias"], SUM_COLUMNS,
+            self._raw_sums(window, by_month=False)))
         active = (
             select(daily.c.day, daily.c.user_id, func.sum(daily.c.calls),
                    func.sum(daily.c.credits))
@@ -158,6 +166,40 @@ class SqlRollupRepository:
         await self._tx.execute(self._replace(activity, ["day", "user_id"],
                                              ("calls", "credits"), active))
         return written.rowcount
+
+    async def add_events(self, recorded_from: datetime, recorded_before: datetime) -> int:
+        daily, monthly, activity = usage_rollups_daily, usage_rollups_monthly, user_activity_daily
+        if recorded_from >= recorded_before:
+            return 0
+        raw = llm_call_events
+        window = [raw.c.recorded_at >= recorded_from, raw.c.recorded_at < recorded_before]
+        written = await self._tx.execute(self._add(
+            daily, ["day", "user_id", "model_alias"], SUM_COLUMNS,
+            self._raw_sums(window, by_month=False)))
+        await self._tx.execute(self._add(
+            monthly, ["month", "user_id", "model_alias"], SUM_COLUMNS,
+            self._raw_sums(window, by_month=True)))
+        day = self._utc_day(raw.c.created_at)
+        await self._tx.execute(self._add(
+            activity, ["day", "user_id"], ("calls", "credits"),
+            select(day, raw.c.user_id, func.count(), func.sum(raw.c.credits_burned))
+            .where(*window).group_by(day, raw.c.user_id)))
+        return written.rowcount
+
+    def _raw_sums(self, window: list[ColumnElement[bool]], *, by_month: bool) -> Select[Any]:
+        """Per (UTC day or month, user, model alias): the sums of ``SUM_COLUMNS`` over the
+        events in ``window``."""
+        raw = llm_call_events
+        bucket = (self._utc_month if by_month else self._utc_day)(raw.c.created_at)
+        failed = case((raw.c.status != CallStatus.OK.value, 1), else_=0)
+        return (
+            select(bucket, raw.c.user_id, raw.c.model_alias, func.count(), func.sum(failed),
+                   func.sum(raw.c.prompt_tokens), func.sum(raw.c.cached_tokens),
+                   func.sum(raw.c.completion_tokens), func.sum(raw.c.provider_cost_usd),
+                   func.sum(raw.c.credits_burned))
+            .where(*window)
+            .group_by(bucket, raw.c.user_id, raw.c.model_alias)
+        )
 
     async def first_event_day(self) -> date | None:
         raw = llm_call_events
@@ -206,7 +248,8 @@ class SqlRollupRepository:
                                    limit=limit)
 
     async def raw_totals(self, start: datetime, end: datetime, *, by: Sequence[str],
-                         user_id: UserId | None = None) -> Sequence[UsageTotals]:
+                         user_id: UserId | None = None,
+                         recorded_from: datetime | None = None) -> Sequence[UsageTotals]:
         raw = llm_call_events
         failed = case((raw.c.status != CallStatus.OK.value, 1), else_=0)
         source = _Source(
@@ -218,7 +261,7 @@ class SqlRollupRepository:
                   "completion_tokens": func.sum(raw.c.completion_tokens),
                   "provider_cost_usd": func.sum(raw.c.provider_cost_usd),
                   "credits": func.sum(raw.c.credits_burned)},
-            where=(raw.c.created_at >= start, raw.c.created_at < end))
+            where=self._recent(start, end, recorded_from))
         return await self._grouped(source, _dimensions(by), user_id=user_id, order_by=None,
                                    limit=None)
 
@@ -231,6 +274,18 @@ class SqlRollupRepository:
         raw = llm_call_events
         return await self._distinct_users(
             select(raw.c.user_id).where(raw.c.created_at >= start, raw.c.created_at < end))
+
+    async def raw_activity(self, start: datetime, end: datetime, *,
+                           recorded_from: datetime | None = None
+                           ) -> Sequence[tuple[date, UserId]]:
+        raw = llm_call_events
+        day = self._utc_day(raw.c.created_at)
+        pairs = (select(day.label("day"), raw.c.user_id)
+                 .where(*self._recent(start, end, recorded_from))
+                 .distinct().subquery())
+        rows = await self._tx.rows(select(pairs.c.day, pairs.c.user_id)
+                                   .order_by(pairs.c.day, self._key(pairs.c.user_id)))
+        return [(row.day, UserId(row.user_id)) for row in rows]
 
     async def active_counts(self, start: date, end: date,
                             bucket: str) -> Sequence[tuple[date, int]]:
@@ -255,6 +310,23 @@ class SqlRollupRepository:
         insert = self._tx.insert(table).from_select([*keys, *values], rows)
         return insert.on_conflict_do_update(
             index_elements=keys, set_={name: insert.excluded[name] for name in values},
+        ).execution_options(preserve_rowcount=True)
+
+    @staticmethod
+    def _recent(start: datetime, end: datetime,
+                recorded_from: datetime | None) -> tuple[ColumnElement[bool], ...]:
+        raw = llm_call_events
+        window = (raw.c.created_at >= start, raw.c.created_at < end)
+        return window if recorded_from is None else (*window,
+                                                     raw.c.recorded_at >= recorded_from)
+
+    def _add(self, table: Table, keys: list[str], values: Sequence[str],
+             rows: Select[Any]) -> Executable:
+        """``INSERT INTO table SELECT rows``, adding the values into any row of the same key."""
+        insert = self._tx.insert(table).from_select([*keys, *values], rows)
+        return insert.on_conflict_do_update(
+            index_elements=keys,
+            set_={name: table.c[name] + insert.excluded[name] for name in values},
         ).execution_options(preserve_rowcount=True)
 
     async def _distinct_users(self, query: Select[Any]) -> Sequence[UserId]:

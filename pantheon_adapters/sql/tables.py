@@ -22,6 +22,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -267,11 +268,14 @@ llm_call_events = Table(
     Column("request_id", String(128), nullable=False),
     Column("generation_id", String(255), nullable=True),
     _at("created_at"),
+    # Stamped by the database on insert (migration 0006): the usage rollups' clock.
+    Column("recorded_at", UTCDateTime(), nullable=False, server_default=FetchedValue()),
 )
 
 Index("ix_llm_call_events_user_id_created_at", llm_call_events.c.user_id,
       llm_call_events.c.created_at)
 Index("ix_llm_call_events_created_at", llm_call_events.c.created_at)
+Index("ix_llm_call_events_recorded_at", llm_call_events.c.recorded_at)
 
 pricing_versions = Table(
     "pricing_versions", metadata,

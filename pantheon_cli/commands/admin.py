@@ -353,13 +353,15 @@ def audit(ctx: typer.Context,
 
 @app.command("rollup")
 def rollup(ctx: typer.Context, start: Annotated[str | None, typer.Option(
-               "--from", metavar="DATE", help="Default: the day before the last run.")] = None,
+               "--from", metavar="DATE",
+               help="Default: only the events recorded since the last run.")] = None,
            end: Annotated[str | None, typer.Option(
                "--to", metavar="DATE", help="The last day, included; default today.")] = None,
            as_json: JsonFlag = False) -> None:
-    """Rebuild the usage rollups from the raw events, a month at a time (owners).
+    """Roll up the usage events recorded since the last run, or with --from/--to recompute
+    those days from the raw events, a month at a time (owners).
 
-    The worker also runs it every few minutes; this is for a backfill or a repair.
+    The worker runs it every minute; a range is for a backfill or a repair.
     """
     run = Invocation(ctx, as_json=as_json)
     first, last = _day(run.out, "--from", start), _day(run.out, "--to", end)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypedDict, cast
 
 from rich.console import Console, Group, RenderableType
@@ -458,22 +458,37 @@ def _value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
-RollupView = TypedDict("RollupView", {"from": str, "to": str, "daily_rows": int,
+RollupView = TypedDict("RollupView", {"from": str | None, "to": str | None,
+                                      "added_from": str | None, "daily_rows": int,
                                       "monthly_rows": int, "watermark": str | None})
 
 
 def rollup_data(result: RollupResult) -> RollupView:
-    return RollupView({"from": result.start.isoformat(), "to": _last(result.end),
+    recomputed = result.start < result.end
+    return RollupView({"from": result.start.isoformat() if recomputed else None,
+                       "to": _last(result.end) if recomputed else None,
+                       "added_from": _instant(result.added_from),
                        "daily_rows": result.daily_rows, "monthly_rows": result.monthly_rows,
-                       "watermark": None if result.watermark is None
-                       else result.watermark.isoformat()})
+                       "watermark": _instant(result.watermark)})
+
+
+def _instant(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
 
 
 def rolled_up(result: RollupView) -> RenderableType:
-    return Text.assemble(("✓ Rolled up ", "green"), (f"{result['from']} → {result['to']}",
-                                                     "bold"),
-                         f": {result['daily_rows']} daily and {result['monthly_rows']} "
-                         f"monthly rows; final through {result['watermark'] or 'nothing yet'}.")
+    holds = (f"the rollups hold every event recorded before {result['watermark']}."
+             if result["watermark"] else "nothing is rolled up yet.")
+    if result["from"] is not None:
+        return Text.assemble(("✓ Rolled up ", "green"),
+                             (f"{result['from']} → {result['to']}", "bold"),
+                             f": {result['daily_rows']} daily and {result['monthly_rows']} "
+                             f"monthly rows; {holds}")
+    if result["added_from"] is not None:
+        return Text.assemble(("✓ Added ", "green"),
+                             f"the events recorded since {result['added_from']} "
+                             f"({result['daily_rows']} daily rows); {holds}")
+    return Text.assemble(("✓ Nothing new to roll up", "green"), f"; {holds}")
 
 
 @contextmanager

@@ -22,7 +22,7 @@ JOB_NAMES: tuple[str, ...] = (PARSE_FILE, PURGE_EXPIRED_CREDENTIALS, ROLLUP_USAG
 
 # What the scheduler enqueues, and how often (seconds).
 PERIODIC_JOBS: tuple[tuple[str, int], ...] = (
-    (ROLLUP_USAGE, 300),
+    (ROLLUP_USAGE, 60),  # the raw tail analytics scan stays about a minute of usage
     (SWEEP_RESERVATIONS, 300),
     (REQUEUE_STUCK_FILES, 120),
     (EXPIRE_PLAN_CREDITS, 3600),

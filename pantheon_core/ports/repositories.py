@@ -11,8 +11,8 @@ Rules every implementation keeps (checked by the contract tests in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime
+from collections.abc import Collection, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -49,6 +49,9 @@ from pantheon_core.ids import (
 class UserRepository(Protocol):
     async def add(self, user: User) -> None: ...
     async def get(self, user_id: UserId) -> User | None: ...
+    async def get_many(self, user_ids: Collection[UserId]) -> Sequence[User]:
+        """The users of those ids that exist, in no particular order (one query)."""
+        ...
     async def get_by_email(self, email: str) -> User | None: ...
     async def update(self, user: User) -> None: ...
     async def roles_of(self, user_id: UserId) -> frozenset[Role]: ...
@@ -325,11 +328,27 @@ class RollupRepository(Protocol):
 
     ``usage_rollups_daily`` (day, user, model alias), ``usage_rollups_monthly`` (first day
     of the month, user, model alias) and ``user_activity_daily`` (day, user: calls, credits).
+
+    Every usage event is *recorded* at an instant of the store's own clock when it is written
+    (whatever its ``created_at``); a watermark is such an instant. ``recorded_from`` /
+    ``recorded_before`` select events by it; days and ranges always by ``created_at``.
     """
 
-    async def rebuild_days(self, start: date, end: date) -> int:
+    async def ingest_mark(self, *, lag: timedelta) -> datetime:
+        """An instant on the recording clock before which every event is written and
+        committed: the store's now less ``lag`` (the longest a write may take to commit)."""
+        ...
+    async def rebuild_days(self, start: date, end: date, *,
+                           recorded_before: datetime | None = None) -> int:
         """Recompute the daily rollups and the daily activity of every day in ``[start, end)``
-        from ``llm_call_events`` (replace, not add: safe to re-run). Returns rows written."""
+        from the ``llm_call_events`` recorded before ``recorded_before`` (all when None) —
+        replace, not add: safe to re-run. Returns rows written."""
+        ...
+    async def add_events(self, recorded_from: datetime, recorded_before: datetime) -> int:
+        """Add the events recorded in ``[recorded_from, recorded_before)`` to the daily and
+        monthly rollups and the daily activity of their days (an upsert that adds). Not
+        idempotent on its own: the caller moves the watermark across that interval in the
+        same transaction. Returns daily rows touched."""
         ...
     async def first_event_day(self) -> date | None:
         """The UTC day of the oldest usage event, or None when there is none."""
@@ -348,15 +367,23 @@ class RollupRepository(Protocol):
         grouping is asked, the daily table otherwise."""
         ...
     async def raw_totals(self, start: datetime, end: datetime, *, by: Sequence[str],
-                         user_id: UserId | None = None) -> Sequence[UsageTotals]:
-        """The same sums straight from ``llm_call_events`` in ``[start, end)`` (for days not
-        rolled yet: a bounded scan of recent rows)."""
+                         user_id: UserId | None = None,
+                         recorded_from: datetime | None = None) -> Sequence[UsageTotals]:
+        """The same sums straight from the ``llm_call_events`` created in ``[start, end)``
+        and recorded from ``recorded_from`` on (the events not rolled up yet: a bounded scan
+        of the most recent rows)."""
         ...
     async def active_users(self, start: date, end: date) -> Sequence[UserId]:
         """Distinct users with activity on a rolled day in ``[start, end)``."""
         ...
     async def raw_active_users(self, start: datetime, end: datetime) -> Sequence[UserId]:
         """Distinct users with a usage event in ``[start, end)``."""
+        ...
+    async def raw_activity(self, start: datetime, end: datetime, *,
+                           recorded_from: datetime | None = None
+                           ) -> Sequence[tuple[date, UserId]]:
+        """Distinct (UTC day, user) pairs of the usage events created in ``[start, end)`` and
+        recorded from ``recorded_from`` on."""
         ...
     async def active_counts(self, start: date, end: date,
                             bucket: str) -> Sequence[tuple[date, int]]:

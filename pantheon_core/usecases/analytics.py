@@ -1,31 +1,49 @@
-"""Admin analytics (FR-ADMIN-002), served from rollups — plus the raw events of the days not
-rolled yet — never by scanning every raw event.
+"""Admin analytics (FR-ADMIN-002), served from rollups — plus the raw events not rolled up
+yet — never by scanning every raw event.
 
-The rollup job rebuilds the daily rollups from the day before its watermark up to today, then
-the monthly ones, and moves the watermark (the ``rollups.rolled_through`` setting) to today:
-days before it are final in the rollups; it and later days are read from the raw events (a
-bounded scan of the most recent rows). So totals are exact for any range, today included.
+Every usage event is stamped by the database with the instant it was *recorded* (written),
+whatever its ``created_at``. The rollups hold every event recorded before the watermark ``W``
+(the ``rollups.rolled_until`` setting, an instant on that clock). Analytics over a range of days
+read the rollups of those days and the raw events of those days recorded from W on — a bounded
+scan of the most recent rows, through the ``recorded_at`` index: about one rollup interval plus
+the rollup lag of usage. So totals are exact for any range at any moment: today, the current
+minute, and an event written late or back-dated to an old day included.
+
+The rollup job moves W to the database's now less the rollup lag (``AnalyticsPolicy``: 30 s,
+so that a write still committing is not skipped) in one transaction with what it adds: the
+events recorded in ``[W, new W)``, added to the daily and monthly rollups and the daily
+activity of their days — work proportional to the new usage, not to the size of a day or of
+the history. The first run, and an explicit range (``admin rollup --from --to``), recompute
+days from the raw events instead (replace, not add: idempotent, safe to re-run over any
+range), up to W.
+
+The watermark's setting row doubles as the lock (a compare-and-swap opens each rollup
+transaction), and a reader re-reads W after its queries and starts again if it moved, so no
+reader counts an event twice or not at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pantheon_core.actor import Actor
 from pantheon_core.domain.rollups import DIMENSIONS, UsageTotals, merge
-from pantheon_core.errors import InvalidInput
+from pantheon_core.errors import Conflict, InvalidInput
 from pantheon_core.ids import UserId
 from pantheon_core.ports.unit_of_work import UnitOfWork
 from pantheon_core.usecases.audit_log import record, require_owner
 from pantheon_core.usecases.deps import UseCase
 
-WATERMARK_KEY = "rollups.rolled_through"
+WATERMARK_KEY = "rollups.rolled_until"
 MAX_RANGE_DAYS = 3660
 TOP_LIMIT = 100
+READ_ATTEMPTS = 5
+
+T = TypeVar("T")
 
 
 def at_midnight(day: date) -> datetime:
@@ -43,36 +61,67 @@ def _check_range(start: date, end: date) -> None:
         raise InvalidInput(f"A range is at most {MAX_RANGE_DAYS} days.", code="invalid_range")
 
 
-async def watermark(uow: UnitOfWork) -> date | None:
+async def watermark(uow: UnitOfWork) -> datetime | None:
     raw = await uow.settings.get(WATERMARK_KEY)
-    return date.fromisoformat(raw) if raw else None
+    if not raw:
+        return None
+    try:
+        mark = datetime.fromisoformat(raw)
+    except ValueError:  # not an instant: treat as never rolled (the next run rebuilds)
+        return None
+    return mark.replace(tzinfo=UTC) if mark.tzinfo is None else mark.astimezone(UTC)
 
 
-async def usage_totals(uow: UnitOfWork, start: date, end: date, *, by: Sequence[str],
-                       user_id: UserId | None = None) -> list[UsageTotals]:
-    """Exact totals over ``[start, end)``: rollups before the watermark, raw events after."""
-    rolled_to = await watermark(uow) or start
+def _iso(mark: datetime | None) -> str | None:
+    return None if mark is None else mark.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """How the days ``[start, end)`` are read at watermark ``mark``: their rollups (unless
+    nothing is rolled up yet) and their raw events recorded from ``mark`` on."""
+
+    start: date
+    end: date
+    mark: datetime | None
+
+    @property
+    def rolled(self) -> bool:
+        return self.mark is not None and self.start < self.end
+
+    @property
+    def raw_from(self) -> datetime:
+        return at_midnight(self.start)
+
+    @property
+    def raw_end(self) -> datetime:
+        return at_midnight(self.end)
+
+
+async def consistent_read(uow: UnitOfWork,
+                          read: Callable[[datetime | None], Awaitable[T]]) -> T:
+    """``read(W)`` with W unchanged from before to after it (else again, with the new W): a
+    rollup committing in between would otherwise be counted twice or not at all."""
+    mark = await watermark(uow)
+    for _ in range(READ_ATTEMPTS):
+        result = await read(mark)
+        after = await watermark(uow)
+        if after == mark:
+            return result
+        mark = after
+    raise Conflict("The usage rollups kept moving; try again.", code="rollup_in_progress")
+
+
+async def usage_totals(uow: UnitOfWork, start: date, end: date, mark: datetime | None, *,
+                       by: Sequence[str], user_id: UserId | None = None) -> list[UsageTotals]:
+    """Exact totals over ``[start, end)`` at watermark ``mark``."""
+    split = Split(start, end, mark)
     parts: list[list[UsageTotals]] = []
-    if start < min(end, rolled_to):
-        parts.append(list(await uow.rollups.totals(start, min(end, rolled_to), by=by,
-                                                   user_id=user_id)))
-    raw_from = max(start, rolled_to)
-    if raw_from < end:
-        parts.append(list(await uow.rollups.raw_totals(at_midnight(raw_from), at_midnight(end),
-                                                       by=by, user_id=user_id)))
+    if split.rolled:
+        parts.append(list(await uow.rollups.totals(start, end, by=by, user_id=user_id)))
+    parts.append(list(await uow.rollups.raw_totals(split.raw_from, split.raw_end, by=by,
+                                                   user_id=user_id, recorded_from=mark)))
     return merge(*parts)
-
-
-async def active_user_ids(uow: UnitOfWork, start: date, end: date) -> set[UserId]:
-    rolled_to = await watermark(uow) or start
-    users: set[UserId] = set()
-    if start < min(end, rolled_to):
-        users |= set(await uow.rollups.active_users(start, min(end, rolled_to)))
-    raw_from = max(start, rolled_to)
-    if raw_from < end:
-        users |= set(await uow.rollups.raw_active_users(at_midnight(raw_from),
-                                                        at_midnight(end)))
-    return users
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +141,9 @@ class AdminUsage:
 
 class _Analytics(UseCase):
     async def _emails(self, uow: UnitOfWork, rows: Sequence[UsageTotals]) -> dict[str, str]:
-        emails: dict[str, str] = {}
-        for user_id in {r.user_id for r in rows if r.user_id is not None}:
-            user = await uow.users.get(user_id)
-            if user is not None:
-                emails[user_id] = user.email
-        return emails
+        wanted = {r.user_id for r in rows if r.user_id is not None}
+        return {user.id: user.email for user in await uow.users.get_many(wanted)} if wanted \
+            else {}
 
 
 class AdminUsageReport(_Analytics):
@@ -113,7 +159,8 @@ class AdminUsageReport(_Analytics):
             raise InvalidInput(f"Group by one or more of {', '.join(DIMENSIONS)} (not both day "
                                "and month).", code="invalid_grouping")
         async with self.deps.uow() as uow:
-            rows = await usage_totals(uow, start, end, by=dims)
+            rows = await consistent_read(
+                uow, lambda mark: usage_totals(uow, start, end, mark, by=dims))
             emails = await self._emails(uow, rows) if "user" in dims else {}
         rows.sort(key=lambda r: (-r.credits, str(r.user_id or ""), r.model_alias or "",
                                  r.day or date.min))
@@ -166,8 +213,9 @@ class CostReport(_Analytics):
         _check_range(start, end)
         value = self.deps.billing.credit_value_usd
         async with self.deps.uow() as uow:
-            days = sorted(await usage_totals(uow, start, end, by=("day",)),
-                          key=lambda r: r.day or date.min)
+            days = sorted(await consistent_read(
+                uow, lambda mark: usage_totals(uow, start, end, mark, by=("day",))),
+                key=lambda r: r.day or date.min)
         series = [CostPoint(r.day or start, r.provider_cost_usd, r.credits, r.credits * value)
                   for r in days]
         cost = sum((p.provider_cost_usd for p in series), Decimal(0))
@@ -200,34 +248,45 @@ class ActiveUsersReport(_Analytics):
         _check_range(first, last + timedelta(days=1))
         end = last + timedelta(days=1)
         async with self.deps.uow() as uow:
-            dau = len(await active_user_ids(uow, last, end))
-            wau = len(await active_user_ids(uow, end - timedelta(days=7), end))
-            mau = len(await active_user_ids(uow, end - timedelta(days=30), end))
-            series = {bucket: await self._series(uow, first, end, bucket)
-                      for bucket in ("day", "week", "month")}
-        return ActiveUsers(day=last, dau=dau, wau=wau, mau=mau, daily=series["day"],
-                           weekly=series["week"], monthly=series["month"])
+            return await consistent_read(uow, lambda mark: self._read(uow, mark, first, end))
 
-    async def _series(self, uow: UnitOfWork, start: date, end: date,
-                      bucket: str) -> list[tuple[date, int]]:
-        rolled_to = await watermark(uow) or start
+    async def _read(self, uow: UnitOfWork, mark: datetime | None, first: date,
+                    end: date) -> ActiveUsers:
+        earliest = min(first, end - timedelta(days=30))
+        # The events not rolled up yet, once: their (day, user) pairs serve every count below.
+        tail = list(await uow.rollups.raw_activity(at_midnight(earliest), at_midnight(end),
+                                                   recorded_from=mark))
+
+        async def distinct(since: date) -> int:
+            users = set(await uow.rollups.active_users(since, end)) if mark is not None \
+                else set()
+            return len(users | {user for day, user in tail if day >= since})
+
+        dau = await distinct(end - timedelta(days=1))
+        wau = await distinct(end - timedelta(days=7))
+        mau = await distinct(end - timedelta(days=30))
+        series = {bucket: await self._series(uow, mark, first, end, bucket, tail)
+                  for bucket in ("day", "week", "month")}
+        return ActiveUsers(day=end - timedelta(days=1), dau=dau, wau=wau, mau=mau,
+                           daily=series["day"], weekly=series["week"],
+                           monthly=series["month"])
+
+    async def _series(self, uow: UnitOfWork, mark: datetime | None, start: date, end: date,
+                      bucket: str, tail: list[tuple[date, UserId]]) -> list[tuple[date, int]]:
         counts: dict[date, int] = {}
-        if start < min(end, rolled_to):
-            counts.update(dict(await uow.rollups.active_counts(start, min(end, rolled_to),
-                                                               bucket)))
-        raw_from = max(start, rolled_to)
-        if raw_from < end:
-            # The buckets that reach past the watermark are recounted whole, exactly.
-            first_bucket = _bucket_start(raw_from, bucket)
-            day = first_bucket
-            while day < end:
-                following = _next_bucket(day, bucket)
-                users = await active_user_ids(uow, max(day, start), min(following, end))
-                if users:
-                    counts[day] = len(users)
-                else:
-                    counts.pop(day, None)
-                day = following
+        if mark is not None:
+            counts.update(dict(await uow.rollups.active_counts(start, end, bucket)))
+        # A bucket with events not rolled up yet is counted again as the union of its rolled
+        # users and theirs (a user active on both sides of the watermark counts once).
+        late: dict[date, set[UserId]] = {}
+        for day, user in tail:
+            if start <= day < end:
+                late.setdefault(_bucket_start(day, bucket), set()).add(user)
+        for first, users in late.items():
+            since, until = max(first, start), min(_next_bucket(first, bucket), end)
+            rolled = set(await uow.rollups.active_users(since, until)) if mark is not None \
+                else set()
+            counts[first] = len(rolled | users)
         return sorted(counts.items())
 
 
@@ -262,7 +321,8 @@ class TopReport(_Analytics):
                                code="invalid_limit")
         dim = "user" if of == "users" else "model"
         async with self.deps.uow() as uow:
-            rows = await usage_totals(uow, start, end, by=(dim,))
+            rows = await consistent_read(
+                uow, lambda mark: usage_totals(uow, start, end, mark, by=(dim,)))
             key: Callable[[UsageTotals], tuple[Decimal | int, str]] = (
                 (lambda r: (-r.credits, str(r.user_id or r.model_alias))) if by == "cost" else
                 (lambda r: (-r.tokens, str(r.user_id or r.model_alias))))
@@ -273,59 +333,108 @@ class TopReport(_Analytics):
 
 @dataclass(frozen=True, slots=True)
 class RollupResult:
-    start: date
+    start: date  # the days recomputed whole, ``[start, end)`` (empty when only added to)
     end: date
     daily_rows: int
     monthly_rows: int
-    watermark: date | None
+    watermark: datetime | None  # the rollups hold every event recorded before it
+    added_from: datetime | None = None  # the events added: recorded in [added_from, watermark)
 
 
 class RollupUsage(UseCase):
-    """The rollup job: rebuild the daily rollups of ``[start, end)`` (default: from the day
-    before the watermark through today), then their months, and move the watermark to today.
-    Idempotent; rebuilds any range from the raw events. Admins, the operator and the worker."""
+    """The rollup job (see the module's docstring). With no range: the first run recomputes
+    every day from the oldest event and sets W; later runs add the events recorded since.
+    With a range (owners, the operator): recompute its days from the raw events, up to W.
+    Owners, the operator, and the worker (no actor, no audit)."""
 
     async def __call__(self, actor: Actor | None = None, *, start: date | None = None,
                        end: date | None = None,
                        progress: Callable[[date, date], object] | None = None) -> RollupResult:
         if actor is not None:
             await require_owner(self.deps, actor, "admin.rollup", "usage_rollups")
-        today = self.deps.clock.now().astimezone(UTC).date()
         async with self.deps.uow() as uow:
-            rolled_to = await watermark(uow)
-            oldest = await self._oldest_day(uow, today)
-        first = start or (rolled_to - timedelta(days=1) if rolled_to else oldest)
-        last = end or today + timedelta(days=1)
-        _check_range(first, last)
+            raw_mark = await uow.settings.get(WATERMARK_KEY)
+            mark = await watermark(uow)
+            target = await uow.rollups.ingest_mark(
+                lag=timedelta(seconds=self.deps.analytics.rollup_lag_s))
+            oldest = await uow.rollups.first_event_day()
+        if start is None and end is None and mark is not None:
+            result = await self._advance(raw_mark, mark, target)
+        else:
+            today = self.deps.clock.now().astimezone(UTC).date()
+            first = start or oldest or today
+            last = end or max(today, target.date()) + timedelta(days=1)
+            _check_range(first, last)
+            # The first run sets W when it covers every event: all the days from the oldest.
+            sets_mark = mark is None and (oldest is None or first <= oldest) and end is None
+            result = await self._rebuild(raw_mark, mark if mark is not None else target,
+                                         first, last, sets_mark, progress)
+        if actor is not None:
+            async with self.deps.uow() as uow:
+                await record(uow, self.deps, actor, "admin.rollup", "usage_rollups",
+                             before={"watermark": _iso(mark)},
+                             after={"from": result.start.isoformat(),
+                                    "to": result.end.isoformat(),
+                                    "added_from": _iso(result.added_from),
+                                    "daily_rows": result.daily_rows,
+                                    "monthly_rows": result.monthly_rows,
+                                    "watermark": _iso(result.watermark)})
+                await uow.commit()
+        return result
+
+    async def _advance(self, raw_mark: str | None, mark: datetime,
+                       target: datetime) -> RollupResult:
+        """Add the events recorded in ``[W, target)`` and move W to ``target``: one
+        transaction, opened by the swap of W."""
+        day = target.date()
+        if target <= mark:
+            return RollupResult(start=day, end=day, daily_rows=0, monthly_rows=0,
+                                watermark=mark)
+        async with self.deps.uow() as uow:
+            if not await uow.settings.swap(WATERMARK_KEY, raw_mark, target.isoformat(),
+                                           now=self.deps.clock.now()):
+                raise Conflict("Another rollup moved the watermark first.",
+                               code="rollup_in_progress")
+            daily = await uow.rollups.add_events(mark, target)
+            await uow.commit()
+        return RollupResult(start=day, end=day, daily_rows=daily, monthly_rows=0,
+                            watermark=target, added_from=mark)
+
+    async def _rebuild(self, raw_mark: str | None, until: datetime, first: date, last: date,
+                       sets_mark: bool,
+                       progress: Callable[[date, date], object] | None) -> RollupResult:
+        """Recompute ``[first, last)`` from the events recorded before ``until`` (W, or the
+        first run's target), a month per transaction; the first run then sets W."""
         daily = 0
         day = first
         while day < last:  # a month per transaction keeps each one short
             stop = min(_next_bucket(day.replace(day=1), "month"), last)
             async with self.deps.uow() as uow:
-                daily += await uow.rollups.rebuild_days(day, stop)
+                await self._hold(uow, raw_mark)
+                daily += await uow.rollups.rebuild_days(day, stop, recorded_before=until)
                 await uow.commit()
             if progress is not None:
                 progress(day, stop)
             day = stop
-        # Days before the watermark are final in the rollups: extend it over what was just
-        # rebuilt when that joins up with it (or starts at the oldest data), never past today.
-        contiguous = first <= rolled_to if rolled_to is not None else first <= oldest
-        mark = rolled_to
-        if contiguous:
-            mark = max(rolled_to or first, min(last, today))
         async with self.deps.uow() as uow:
+            if sets_mark:
+                if not await uow.settings.swap(WATERMARK_KEY, raw_mark, until.isoformat(),
+                                               now=self.deps.clock.now()):
+                    raise Conflict("Another rollup moved the watermark first.",
+                                   code="rollup_in_progress")
+            else:
+                await self._hold(uow, raw_mark)
             monthly = await uow.rollups.rebuild_months(month_floor(first), last)
-            if mark is not None and mark != rolled_to:
-                await uow.settings.put(WATERMARK_KEY, mark.isoformat(), now=self.deps.clock.now())
-            if actor is not None:
-                await record(uow, self.deps, actor, "admin.rollup", "usage_rollups",
-                             before={"watermark": rolled_to.isoformat() if rolled_to else None},
-                             after={"from": first.isoformat(), "to": last.isoformat(),
-                                    "daily_rows": daily, "monthly_rows": monthly,
-                                    "watermark": mark.isoformat() if mark else None})
             await uow.commit()
+        mark = until if sets_mark or raw_mark is not None else None
         return RollupResult(start=first, end=last, daily_rows=daily, monthly_rows=monthly,
                             watermark=mark)
 
-    async def _oldest_day(self, uow: UnitOfWork, today: date) -> date:
-        return await uow.rollups.first_event_day() or today
+    async def _hold(self, uow: UnitOfWork, raw_mark: str | None) -> None:
+        """Lock W for this transaction (a swap to itself), or fail if it moved since."""
+        if raw_mark is None:
+            return  # nothing reads the rollups before the first run sets W
+        if not await uow.settings.swap(WATERMARK_KEY, raw_mark, raw_mark,
+                                       now=self.deps.clock.now()):
+            raise Conflict("The watermark moved while rebuilding; run the rollup again.",
+                           code="rollup_in_progress")

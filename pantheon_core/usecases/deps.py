@@ -117,6 +117,14 @@ class BillingPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class AnalyticsPolicy:
+    """Usage rollups (FR-ADMIN-002): ``rollup_lag_s`` is how far behind the store's clock the
+    rollup job stops — the longest a usage write may take to commit — so none is skipped."""
+
+    rollup_lag_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
 class Deps:
     uow: UnitOfWorkFactory
     clock: Clock
@@ -137,6 +145,7 @@ class Deps:
     payments: Payments | None = None  # None: checkout answers ``payments_not_configured``
     billing: BillingPolicy = field(default_factory=BillingPolicy)
     provider_stats: ProviderStats | None = None  # None: reconcile skips the cost comparison
+    analytics: AnalyticsPolicy = field(default_factory=AnalyticsPolicy)
 
 
 class UseCase:

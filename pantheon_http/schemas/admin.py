@@ -309,18 +309,25 @@ class RollupIn(RequestModel):
 
 
 class RollupOut(BaseModel):
-    start: date = Field(alias="from")
-    end: date = Field(alias="to", description="The last day rebuilt.")
+    start: date | None = Field(alias="from", description="The first day recomputed from the "
+                               "raw events; null when the run only added new events.")
+    end: date | None = Field(alias="to", description="The last day recomputed, included.")
+    added_from: datetime | None = Field(description="The run added the events recorded in "
+                                        "[added_from, watermark) to their days' rollups.")
     daily_rows: int
     monthly_rows: int
-    watermark: date | None = Field(description="Days before it are final in the rollups.")
+    watermark: datetime | None = Field(description="The rollups hold every usage event "
+                                       "recorded before this instant; analytics read the "
+                                       "events recorded since from the raw rows.")
 
     @classmethod
     def of(cls, result: RollupResult) -> RollupOut:
-        return cls.model_validate({"from": result.start, "to": result.end - timedelta(days=1),
-                                   "daily_rows": result.daily_rows,
-                                   "monthly_rows": result.monthly_rows,
-                                   "watermark": result.watermark})
+        recomputed = result.start < result.end
+        return cls.model_validate({
+            "from": result.start if recomputed else None,
+            "to": result.end - timedelta(days=1) if recomputed else None,
+            "added_from": result.added_from, "daily_rows": result.daily_rows,
+            "monthly_rows": result.monthly_rows, "watermark": result.watermark})
 
 
 # --- the audit log and job runs -------------------------------------------------------------

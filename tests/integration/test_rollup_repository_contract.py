@@ -312,6 +312,59 @@ async def test_rebuilding_is_idempotent_and_picks_up_late_rows(uow: Factory,
         assert await work.rollups.rebuild_months(date(2026, 2, 2), date(2026, 3, 1)) == 0
 
 
+async def test_the_recording_clock_splits_rolled_from_not_rolled_yet(
+        uow: Factory, is_fake: bool, far_from_utc: None) -> None:
+    """Events are selected by when they were recorded, whatever their ``created_at``: what a
+    rebuild up to a mark holds, plus what was recorded from it on, is everything, once; adding
+    the next interval moves it into the rollups of the events' own days and months."""
+    early = usage(23, count=60)
+    await recorded(uow, early)
+    async with uow() as work:
+        mark = await work.rollups.ingest_mark(lag=timedelta(0))
+        assert mark.tzinfo is not None
+    await anyio.sleep(0.01)  # the recording clock moves on (SQLite stamps milliseconds)
+    late = usage(29, count=40)  # written later, dated across the same days (back-dated)
+    await recorded(uow, late)
+    await anyio.sleep(0.01)
+    start, end = date(2025, 12, 1), date(2026, 4, 1)
+    everything = [*early, *late]
+    async with uow() as work:
+        later = await work.rollups.ingest_mark(lag=timedelta(0))
+        assert later > mark
+        if not is_fake:  # the fake's writes are instant: it has no lag
+            assert await work.rollups.ingest_mark(lag=timedelta(hours=1)) \
+                < later - timedelta(minutes=59)
+        days = await work.rollups.rebuild_days(start, end, recorded_before=mark)
+        await work.rollups.rebuild_months(start, end)
+        await work.commit()
+    assert days == rows_written(early, start, end)
+    async with uow() as work:
+        for by in (["user", "model"], ["day"], ["month", "model"], []):
+            assert list(await work.rollups.totals(start, end, by=by)) == summed(early, by)
+            tail = await work.rollups.raw_totals(midnight(start), midnight(end), by=by,
+                                                 recorded_from=mark)
+            assert by_key(tail) == summed(late, by), by
+        pairs = await work.rollups.raw_activity(midnight(start), midnight(end),
+                                                recorded_from=mark)
+        assert list(pairs) == sorted({(utc_day(c), c.user_id) for c in late})
+        assert await work.rollups.raw_activity(midnight(start), midnight(end),
+                                               recorded_from=later) == []
+    async with uow() as work:
+        added = await work.rollups.add_events(mark, later)
+        await work.commit()
+    assert added == rows_written(late, start, end)
+    async with uow() as work:
+        for by in (["user", "model", "day"], ["month", "model"], ["user"], []):
+            for first, stop in RANGES:
+                assert list(await work.rollups.totals(first, stop, by=by)) \
+                    == summed(on_days(everything, first, stop), by), (first, stop, by)
+        assert sorted(await work.rollups.active_users(start, end)) \
+            == sorted({c.user_id for c in everything})
+        assert await work.rollups.raw_totals(midnight(start), midnight(end), by=[],
+                                             recorded_from=later) == []
+        assert await work.rollups.add_events(later, later) == 0
+
+
 async def test_concurrent_rebuilds_of_one_range_both_succeed(uow: Factory,
                                                              is_fake: bool) -> None:
     if is_fake:

@@ -71,36 +71,129 @@ async def totals(app: FakeApp, start: date, end: date) -> dict[tuple[str, str], 
             for r in report.rows}
 
 
-async def test_totals_are_exact_before_and_after_rolling_up_for_random_ranges() -> None:
-    app, calls = seeded_app()
-    today = NOW.date()
-    rng = random.Random(3)
+def exact(calls: list[LlmCall], start: date, end: date) -> dict[tuple[str, str], Decimal]:
+    return expected(calls, start, end)
+
+
+async def assert_exact(app: FakeApp, ranges: list[tuple[date, date]]) -> None:
+    for start, end in ranges:
+        assert await totals(app, start, end) == exact(app.store.calls, start, end), (start, end)
+
+
+def some_ranges(today: date, seed: int = 3) -> list[tuple[date, date]]:
+    rng = random.Random(seed)
     ranges = [(today - timedelta(days=rng.randint(1, 45)), today + timedelta(days=1))
               for _ in range(5)]
     ranges += [(today - timedelta(days=30), today - timedelta(days=rng.randint(1, 20)))
                for _ in range(5)]
-    for start, end in ranges:  # nothing rolled yet: all raw
-        assert await totals(app, start, end) == expected(calls, start, end)
+    return [*ranges, (today, today + timedelta(days=1)),
+            (today - timedelta(days=1), today)]
+
+
+async def test_totals_are_exact_before_and_after_rolling_up_for_random_ranges() -> None:
+    app, _ = seeded_app()
+    today = NOW.date()
+    ranges = some_ranges(today)
+    await assert_exact(app, ranges)  # nothing rolled yet: all raw
     result = await app.uc.rollup_usage(Actor.operator())
-    assert result.watermark == today
-    assert app.store.settings[WATERMARK_KEY] == today.isoformat()
-    for start, end in ranges:  # rolled days + today's raw events
-        assert await totals(app, start, end) == expected(calls, start, end)
-    late = a_call("user-9", "qwen", NOW - timedelta(minutes=5), credits="1.5", cost="0.01",
+    assert result.watermark is not None and result.start == min(c.created_at.date()
+                                                                for c in app.store.calls)
+    assert app.store.settings[WATERMARK_KEY] == result.watermark.isoformat()
+    assert sum(r.calls for r in app.store.rollups_daily.values()) == len(app.store.calls)
+    await assert_exact(app, ranges)  # everything rolled up
+    late = a_call("user-9", "qwen", NOW - timedelta(seconds=5), credits="1.5", cost="0.01",
                   prompt=10, completion=10)
-    app.store.calls.append(late)  # today's new usage counts at once, before any rollup
+    app.store.calls.append(late)  # new usage counts at once, before any rollup
     assert (await totals(app, today, today + timedelta(days=1)))[("user-9", "qwen")] == \
         Decimal("1.5")
 
 
-async def test_the_rollup_is_idempotent_and_incremental() -> None:
-    app, calls = seeded_app(11)
+async def test_later_runs_add_only_the_new_events_and_stay_exact() -> None:
+    app, _ = seeded_app(11)
     first = await app.uc.rollup_usage(Actor.operator())
-    again = await app.uc.rollup_usage(Actor.operator())  # from the day before the watermark
-    assert again.start == NOW.date() - timedelta(days=1)
-    assert again.watermark == first.watermark
-    start = NOW.date() - timedelta(days=40)
-    assert await totals(app, start, NOW.date()) == expected(calls, start, NOW.date())
+    assert first.watermark is not None
+    again = await app.uc.rollup_usage(Actor.operator())  # nothing new to roll: a no-op
+    assert (again.watermark, again.daily_rows) == (first.watermark, 0)
+    rng = random.Random(2)
+    now = NOW
+    for minute in range(1, 4):
+        now = NOW + timedelta(minutes=minute)
+        app.clock.now = lambda at=now: at  # type: ignore[method-assign]
+        app.store.calls.extend(
+            a_call(f"user-{rng.randint(1, 8)}", rng.choice(["qwen", "llama"]),
+                   now - timedelta(seconds=rng.randint(0, 59)), credits="0.25",
+                   cost="0.001", prompt=100, completion=10) for _ in range(30))
+        await assert_exact(app, some_ranges(now.date(), seed=minute))  # 30 not rolled yet
+        before = first.watermark
+        first = await app.uc.rollup_usage(Actor.operator())
+        assert first.added_from == before and first.watermark is not None
+        assert before is not None and first.watermark > before
+        assert first.start == first.end  # added to, no day recomputed
+        await assert_exact(app, some_ranges(now.date(), seed=minute))
+        # the rollups now hold every event, each once
+        assert sum(r.calls for r in app.store.rollups_daily.values()) == len(app.store.calls)
+        monthly = sum((row.credits for row in app.store.rollups_monthly.values()), Decimal(0))
+        assert monthly == sum((c.credits_burned for c in app.store.calls), Decimal(0))
+
+
+async def test_an_event_written_late_or_back_dated_counts_at_once_and_rolls_up_next() -> None:
+    app, _ = seeded_app(13)
+    await app.uc.rollup_usage(Actor.operator())
+    old_day = NOW - timedelta(days=20, hours=3)
+    app.store.calls.append(a_call("user-4", "llama", old_day, credits="7", cost="0.5",
+                                  prompt=5, completion=5))
+    ranges = [*some_ranges(NOW.date()), (old_day.date(), old_day.date() + timedelta(days=1))]
+    await assert_exact(app, ranges)  # read from the raw events recorded since W
+    result = await app.uc.rollup_usage(Actor.operator())
+    assert result.daily_rows == 1  # added to the rollup of its own (old) day
+    assert app.store.rollups_daily[(old_day.date(), UserId("user-4"), "llama")].credits >= 7
+    await assert_exact(app, ranges)
+    report = await app.uc.admin_active_users(Actor.operator(), day=old_day.date())
+    assert report.dau == len({c.user_id for c in app.store.calls
+                              if c.created_at.date() == old_day.date()})
+
+
+async def test_an_explicit_range_is_recomputed_up_to_the_watermark() -> None:
+    app, _ = seeded_app(17)
+    first = await app.uc.rollup_usage(Actor.operator())
+    app.store.rollups_daily.clear()  # as if lost: a rebuild over the range restores them
+    app.store.rollups_monthly.clear()
+    app.store.activity.clear()
+    start = NOW.date() - timedelta(days=45)
+    rebuilt = await app.uc.rollup_usage(Actor.operator(), start=start,
+                                        end=NOW.date() + timedelta(days=1))
+    assert rebuilt.watermark == first.watermark  # an explicit range never moves it
+    await assert_exact(app, some_ranges(NOW.date()))
+    again = await app.uc.rollup_usage(Actor.operator(), start=start,
+                                      end=NOW.date() + timedelta(days=1))
+    assert again.daily_rows == rebuilt.daily_rows  # idempotent
+    await assert_exact(app, some_ranges(NOW.date(), seed=9))
+
+
+async def test_a_reader_never_counts_a_rollup_that_commits_during_its_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    app, _ = seeded_app(19)
+    await app.uc.rollup_usage(Actor.operator())
+    later = NOW + timedelta(minutes=5)
+    app.store.calls.append(a_call("user-2", "qwen", NOW - timedelta(seconds=1), credits="3",
+                                  cost="0.1", prompt=1, completion=1))
+    from tests import fakes
+    original = fakes._Rollups.totals
+    moved: list[bool] = []
+
+    async def totals_then_a_rollup_commits(self: fakes._Rollups, *args: object,
+                                           **kwargs: object) -> object:
+        if not moved:  # after the reader took W, the job adds [W, W') and moves W
+            moved.append(True)
+            app.clock.now = lambda: later  # type: ignore[method-assign]
+            await app.uc.rollup_usage(Actor.operator())
+        return await original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fakes._Rollups, "totals", totals_then_a_rollup_commits)
+    today = NOW.date()
+    assert await totals(app, today - timedelta(days=10), today + timedelta(days=1)) == \
+        exact(app.store.calls, today - timedelta(days=10), today + timedelta(days=1))
+    assert moved
 
 
 async def test_active_users_match_distinct_users() -> None:
