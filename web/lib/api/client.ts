@@ -30,3 +30,13 @@ export async function call<T>(request: Promise<FetchResult<T>>): Promise<T> {
   if (!result.response.ok) throw errorFromBody(result.response.status, result.error);
   return result.data as T;
 }
+
+/** A send answers 202 with the turn and its stream URL (we ask for JSON, never the stream). */
+export type TurnAccepted = import("./schema").components["schemas"]["TurnAccepted"];
+
+export const JSON_ONLY = { Accept: "application/json" } as const;
+
+export function asAccepted(body: unknown): TurnAccepted {
+  if (body && typeof body === "object" && "turn" in body && "stream_url" in body) return body as TurnAccepted;
+  throw new ApiError(0, "unexpected_response", "The server did not answer the send as expected.");
+}

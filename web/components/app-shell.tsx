@@ -1,0 +1,125 @@
+"use client";
+/** The chat-first frame: a sidebar of rooms and direct chats beside the page (a drawer on phones). */
+import Link from "next/link";
+import { usePathname, useSearchParams } from "next/navigation";
+import { Suspense, useEffect, useState, type ReactNode } from "react";
+import { formatCredits } from "@/lib/format";
+import { ChatIcon, CloseIcon, MenuIcon, PlusIcon } from "./icons";
+import { useSession } from "./session-provider";
+
+export function AppShell({ children }: { children: ReactNode }) {
+  const [open, setOpen] = useState(false);
+  const pathname = usePathname();
+  useEffect(() => setOpen(false), [pathname]);
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (e: KeyboardEvent) => e.key === "Escape" && setOpen(false);
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [open]);
+
+  return (
+    <div className="shell" data-nav-open={open}>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <aside className="sidebar" aria-label="Rooms and chats" id="sidebar">
+        <Suspense fallback={null}>
+          <Sidebar onClose={() => setOpen(false)} />
+        </Suspense>
+      </aside>
+      <div className="scrim" onClick={() => setOpen(false)} aria-hidden="true" />
+      <div className="main">
+        <header className="topbar">
+          <button className="btn btn-ghost btn-icon" type="button" aria-label="Open navigation"
+            aria-expanded={open} aria-controls="sidebar" onClick={() => setOpen(true)}>
+            <MenuIcon />
+          </button>
+          <span className="topbar-title">Pantheon</span>
+        </header>
+        <main id="main" className="content" tabIndex={-1}>
+          {children}
+        </main>
+      </div>
+    </div>
+  );
+}
+
+function Sidebar({ onClose }: { onClose: () => void }) {
+  const { me, rooms, directs, wallet, signOut } = useSession();
+  const pathname = usePathname();
+  const params = useSearchParams();
+  const id = params.get("id");
+  const current = (path: string, itemId: string) =>
+    pathname.startsWith(path) && id === itemId ? ("page" as const) : undefined;
+
+  return (
+    <>
+      <div className="sidebar-head">
+        <Link href="/" className="brand" aria-current={pathname === "/" ? "page" : undefined}>
+          <span className="brand-mark" aria-hidden="true">P</span>
+          Pantheon
+        </Link>
+        <button className="btn btn-ghost btn-icon btn-sm nav-close" type="button" aria-label="Close navigation"
+          onClick={onClose}>
+          <CloseIcon />
+        </button>
+      </div>
+      <div className="sidebar-actions">
+        <Link href="/rooms/new/" className="btn" data-testid="new-room">
+          <PlusIcon /> New room
+        </Link>
+      </div>
+      <nav className="sidebar-nav" aria-label="Conversations">
+        <section className="nav-section" aria-labelledby="nav-rooms">
+          <h2 className="nav-title" id="nav-rooms">Rooms</h2>
+          {rooms.length === 0 ? (
+            <p className="nav-empty">No rooms yet.</p>
+          ) : (
+            <ul className="nav-list">
+              {rooms.map((room) => (
+                <li key={room.id}>
+                  <Link className="nav-item" href={`/room/?id=${room.id}`} aria-current={current("/room", room.id)}>
+                    <span className="room-glyph" aria-hidden="true">{room.name.slice(0, 1).toUpperCase()}</span>
+                    <span className="nav-label">{room.name}</span>
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+        <section className="nav-section" aria-labelledby="nav-direct">
+          <h2 className="nav-title" id="nav-direct">Direct chats</h2>
+          {directs.length === 0 ? (
+            <p className="nav-empty">No direct chats yet.</p>
+          ) : (
+            <ul className="nav-list">
+              {directs.map((d) => (
+                <li key={d.id}>
+                  <Link className="nav-item" href={`/direct/?id=${d.id}`} aria-current={current("/direct", d.id)}>
+                    <span className="room-glyph" aria-hidden="true"><ChatIcon /></span>
+                    <span className="nav-label">{d.title || d.agent.name}</span>
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      </nav>
+      <div className="sidebar-foot">
+        {wallet && (
+          <div className="wallet-chip">
+            <span>Credits</span>
+            <strong data-testid="wallet-available">{formatCredits(wallet.balances.available)}</strong>
+          </div>
+        )}
+        <div className="user-row">
+          <span className="user-email" title={me.email}>{me.email}</span>
+          <button className="btn btn-ghost btn-sm" type="button" onClick={() => void signOut()}>
+            Sign out
+          </button>
+        </div>
+      </div>
+    </>
+  );
+}
