@@ -9,9 +9,10 @@ import type { Agent, ModelInfo } from "@/lib/api/types";
 import { MODEL_LABELS, bareHandle } from "@/lib/format";
 import { AgentAvatar } from "./agent-avatar";
 import { AgentForm, type AgentDraft } from "./agent-form";
-import { DownIcon, EditIcon, GripIcon, PlusIcon, TrashIcon, UpIcon } from "./icons";
+import { ChatIcon, DownIcon, EditIcon, GripIcon, PlusIcon, TrashIcon, UpIcon } from "./icons";
 
 interface Props {
+  onChat?: (agent: Agent) => void;
   roomId: string;
   agents: Agent[];
   models: ModelInfo[];
@@ -19,7 +20,7 @@ interface Props {
   onChange: (agents: Agent[]) => void;
 }
 
-export function RosterEditor({ roomId, agents, models, allowed, onChange }: Props) {
+export function RosterEditor({ roomId, agents, models, allowed, onChange, onChat }: Props) {
   const [editing, setEditing] = useState<string | null>(null);
   const [adding, setAdding] = useState(agents.length === 0);
   const [confirming, setConfirming] = useState<string | null>(null);
@@ -147,6 +148,10 @@ export function RosterEditor({ roomId, agents, models, allowed, onChange }: Prop
                   </>
                 ) : (
                   <>
+                    {onChat && (
+                      <button className="btn btn-ghost btn-icon btn-sm" type="button" aria-label={`Chat 1:1 with ${agent.name}`}
+                        title={`Chat 1:1 with ${agent.name}`} onClick={() => onChat(agent)}><ChatIcon /></button>
+                    )}
                     <button className="btn btn-ghost btn-icon btn-sm" type="button" aria-label={`Move ${agent.name} up`}
                       data-move={`${agent.id}:-1`} disabled={index === 0} onClick={() => move(index, -1)}><UpIcon /></button>
                     <button className="btn btn-ghost btn-icon btn-sm" type="button" aria-label={`Move ${agent.name} down`}

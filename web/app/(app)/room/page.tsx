@@ -1,9 +1,10 @@
 "use client";
 import Link from "next/link";
-import { Suspense, useCallback, useEffect, useRef, useState } from "react";
+import { Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { AgentAvatar } from "@/components/agent-avatar";
 import { Composer } from "@/components/composer";
-import { SettingsIcon } from "@/components/icons";
+import { FileIcon, SettingsIcon } from "@/components/icons";
+import { FilesPanel } from "@/components/files-panel";
 import { ModeSwitch, pendingOf } from "@/components/mode-switch";
 import { useSession } from "@/components/session-provider";
 import { TurnBlock } from "@/components/turn-block";
@@ -28,6 +29,8 @@ function Workspace({ roomId }: { roomId: string }) {
   const [sendError, setSendError] = useState<ApiError | null>(null);
   const [cancelling, setCancelling] = useState<string | null>(null);
   const insertRef = useRef<((handle: string) => void) | null>(null);
+  const [filesOpen, setFilesOpen] = useState(false);
+  const owner = useMemo(() => ({ roomId }), [roomId]);
 
   useEffect(() => {
     call(api.GET("/api/v1/rooms/{room_id}", { params: { path: { room_id: roomId } } }))
@@ -98,6 +101,7 @@ function Workspace({ roomId }: { roomId: string }) {
     : [];
 
   return (
+    <div className="room-layout">
     <div className="room">
       <header className="room-head">
         <div className="room-title">
@@ -112,8 +116,13 @@ function Workspace({ roomId }: { roomId: string }) {
         </div>
         <ModeSwitch room={room} onChange={(r) => { setRoom({ ...room, ...r }); void refreshRooms(); }} />
         <div className="room-head-actions">
-          <Link className="btn btn-ghost btn-sm" href={`/room/settings/?id=${roomId}`} data-testid="room-settings">
-            <SettingsIcon /> Agents &amp; settings
+          <button className="btn btn-ghost btn-sm" type="button" aria-expanded={filesOpen} aria-label="Files"
+            onClick={() => setFilesOpen((o) => !o)} data-testid="files-toggle">
+            <FileIcon /> <span className="btn-label">Files</span>
+          </button>
+          <Link className="btn btn-ghost btn-sm" href={`/room/settings/?id=${roomId}`} data-testid="room-settings"
+            aria-label="Agents and settings">
+            <SettingsIcon /> <span className="btn-label">Agents &amp; settings</span>
           </Link>
         </div>
       </header>
@@ -181,6 +190,8 @@ function Workspace({ roomId }: { roomId: string }) {
           insertRef={insertRef}
         />
       </div>
+    </div>
+    {filesOpen && <FilesPanel owner={owner} onClose={() => setFilesOpen(false)} />}
     </div>
   );
 }

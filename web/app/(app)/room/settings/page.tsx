@@ -13,7 +13,7 @@ import type { Agent, RoomDetail } from "@/lib/api/types";
 function RoomSettings({ roomId }: { roomId: string }) {
   const router = useRouter();
   const isNew = useQueryParam("new") === "1";
-  const { wallet, refreshRooms } = useSession();
+  const { wallet, refreshRooms, refreshDirects } = useSession();
   const models = useModels();
   const id = useId();
   const [room, setRoom] = useState<RoomDetail | null>(null);
@@ -47,6 +47,16 @@ function RoomSettings({ roomId }: { roomId: string }) {
       setRoom({ ...room!, ...updated });
       setSaved("Room details saved.");
       await refreshRooms();
+    } catch (err) {
+      setError(err instanceof ApiError ? err : ApiError.network(err));
+    }
+  }
+
+  async function chatWith(agent: Agent) {
+    try {
+      const session = await call(api.POST("/api/v1/direct-sessions", { body: { room_id: roomId, agent_id: agent.id } }));
+      await refreshDirects();
+      router.push(`/direct/?id=${session.id}`);
     } catch (err) {
       setError(err instanceof ApiError ? err : ApiError.network(err));
     }
@@ -90,7 +100,7 @@ function RoomSettings({ roomId }: { roomId: string }) {
         <section className="section" aria-labelledby="agents-title">
           <div className="section-head"><h2 id="agents-title">Agents <span className="hint">({agents.length})</span></h2></div>
           <RosterEditor roomId={roomId} agents={agents} models={models} allowed={wallet?.models ?? null}
-            onChange={setAgents} />
+            onChange={setAgents} onChat={(a) => void chatWith(a)} />
         </section>
 
         <section className="section" aria-labelledby="details-title">
