@@ -77,13 +77,13 @@ function DirectChat({ sessionId }: { sessionId: string }) {
             </div>
           </div>
           <div className="room-head-actions">
-            <button className="btn btn-ghost btn-sm" type="button" aria-expanded={filesOpen} aria-label="Files"
+            <button className="btn btn-ghost btn-sm" type="button" aria-expanded={filesOpen}
               onClick={() => setFilesOpen((o) => !o)}>
               <FileIcon /> <span className="btn-label">Files</span>
             </button>
           </div>
         </header>
-        <div className="timeline" ref={scroller.ref} onScroll={scroller.onScroll} role="log" aria-label="Conversation">
+        <div className="timeline" ref={scroller.ref} onScroll={scroller.onScroll} role="log" aria-label="Conversation" tabIndex={0}>
           <div className="timeline-inner">
             {conversation.hasOlder && (
               <button className="btn btn-sm" type="button" style={{ alignSelf: "center" }}

@@ -13,13 +13,14 @@ import { useTurnStream } from "@/hooks/use-turn-stream";
 import { api, asAccepted, call, JSON_ONLY } from "@/lib/api/client";
 import { ApiError } from "@/lib/api/errors";
 import type { Room, RoomDetail } from "@/lib/api/types";
-import { MODE_LABELS, bareHandle } from "@/lib/format";
+import { bareHandle } from "@/lib/format";
 import { useStickToBottom } from "@/hooks/use-stick-to-bottom";
 
 function composerHint(mode: string, agents: number): string {
   if (mode === "manual") return "Manual: only the agents you @tag answer. Type @ to pick one.";
   if (mode === "orchestrator") return "Orchestrator: a manager picks the agents, then writes a synthesis.";
-  return `Roundtable: all ${agents} agent${agents === 1 ? "" : "s"} answer in order.`;
+  if (agents === 1) return "Roundtable: your one agent answers. Add more to hear several views.";
+  return `Roundtable: all ${agents} agents answer in order, each seeing the ones before it.`;
 }
 
 function Workspace({ roomId }: { roomId: string }) {
@@ -116,18 +117,17 @@ function Workspace({ roomId }: { roomId: string }) {
         </div>
         <ModeSwitch room={room} onChange={(r) => { setRoom({ ...room, ...r }); void refreshRooms(); }} />
         <div className="room-head-actions">
-          <button className="btn btn-ghost btn-sm" type="button" aria-expanded={filesOpen} aria-label="Files"
+          <button className="btn btn-ghost btn-sm" type="button" aria-expanded={filesOpen}
             onClick={() => setFilesOpen((o) => !o)} data-testid="files-toggle">
             <FileIcon /> <span className="btn-label">Files</span>
           </button>
-          <Link className="btn btn-ghost btn-sm" href={`/room/settings/?id=${roomId}`} data-testid="room-settings"
-            aria-label="Agents and settings">
+          <Link className="btn btn-ghost btn-sm" href={`/room/settings/?id=${roomId}`} data-testid="room-settings">
             <SettingsIcon /> <span className="btn-label">Agents &amp; settings</span>
           </Link>
         </div>
       </header>
 
-      <div className="timeline" ref={scroller.ref} onScroll={scroller.onScroll} role="log" aria-label="Conversation"
+      <div className="timeline" ref={scroller.ref} onScroll={scroller.onScroll} role="log" aria-label="Conversation" tabIndex={0}
         data-testid="timeline">
         <div className="timeline-inner">
           {conversation.hasOlder && (
@@ -143,7 +143,7 @@ function Workspace({ roomId }: { roomId: string }) {
           {!conversation.loading && conversation.turns.length === 0 && (
             <div className="empty">
               <h3>Start the conversation</h3>
-              <p>{room.agents.length ? `${MODE_LABELS[next]} mode: ${composerHint(next, room.agents.length)}` : "Add agents to this room first."}</p>
+              <p>{room.agents.length ? composerHint(next, room.agents.length) : "Add agents to this room first."}</p>
             </div>
           )}
           {conversation.turns.map((turn) => (

@@ -1,0 +1,57 @@
+/**
+ * An axe-core scan (WCAG 2.x A and AA rules) of every core screen, at desktop and phone
+ * sizes: no serious or critical violation. Screenshots of each screen are kept.
+ */
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
+import { RoomPage, SCREENS, signIn } from "./support";
+
+async function scan(page: Page, name: string) {
+  await page.screenshot({ path: `${SCREENS}/a11y-${name}.png` });
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const bad = results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(bad, `axe violations on ${name}`).toEqual([]);
+}
+
+for (const size of [{ name: "desktop", width: 1280, height: 800 }, { name: "phone", width: 390, height: 844 }]) {
+  test(`core screens pass axe at ${size.name} size`, async ({ page }) => {
+    await page.setViewportSize({ width: size.width, height: size.height });
+    await page.goto("/signin/");
+    await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+    await scan(page, `${size.name}-signin`);
+
+    await signIn(page, `axe-${size.name}@example.com`);
+    await scan(page, `${size.name}-home-empty`);
+
+    await page.goto("/rooms/new/");
+    await expect(page.getByLabel("Room name")).toBeVisible();
+    await scan(page, `${size.name}-room-create`);
+
+    const room = await (await page.request.post("/api/v1/rooms", { data: { name: "Axe", mode: "roundtable" } })).json();
+    for (const name of ["Ana", "Ben"]) {
+      await page.request.post(`/api/v1/rooms/${room.id}/agents`, { data: { name, model_alias: "qwen" } });
+    }
+    await page.goto(`/room/settings/?id=${room.id}`);
+    await expect(page.getByTestId("agent-row")).toHaveCount(2);
+    await scan(page, `${size.name}-room-settings`);
+
+    await page.goto(`/room/?id=${room.id}`);
+    const workspace = new RoomPage(page);
+    await workspace.send("Hello, both of you.");
+    await expect(workspace.lastTurn()).toHaveAttribute("data-status", "completed", { timeout: 60_000 });
+    await workspace.chooseMode("Manual");
+    await workspace.send("No tag here");
+    await expect(page.getByTestId("send-error")).toBeVisible();
+    await scan(page, `${size.name}-room-workspace`);
+
+    await page.getByTestId("files-toggle").click();
+    await expect(page.getByTestId("files-panel")).toBeVisible();
+    await scan(page, `${size.name}-files`);
+
+    await page.goto("/");
+    await expect(page.getByTestId("wallet-summary")).toBeVisible();
+    await scan(page, `${size.name}-home`);
+  });
+}
