@@ -21,7 +21,7 @@ from pantheon_core.domain.events import TurnEvent
 from pantheon_core.domain.files import FileScope, StoredFile
 from pantheon_core.domain.jobs import JobRun
 from pantheon_core.domain.pricing import PricingVersion
-from pantheon_core.domain.rollups import UsageTotals, merge
+from pantheon_core.domain.rollups import UsagePage, UsageTotals, merge
 from pantheon_core.domain.rooms import Room
 from pantheon_core.domain.sessions import DirectSession, RoomSession
 from pantheon_core.domain.steps import Step
@@ -764,6 +764,27 @@ class _Rollups:
             assert row.model_alias is not None
             self.s.rollups_monthly[(row.day, row.user_id, row.model_alias)] = row
         return len(months)
+
+    async def usage(self, start: date, end: date, *, by: Sequence[str],
+                    watermark: datetime | None, user_id: UserId | None = None,
+                    order_by: str = "credits", limit: int | None = None,
+                    offset: int = 0) -> UsagePage:
+        rolled = list(await self.totals(start, end, by=by, user_id=user_id)) \
+            if watermark is not None else []
+        raw = list(await self.raw_totals(
+            datetime.combine(start, datetime.min.time(), UTC),
+            datetime.combine(end, datetime.min.time(), UTC), by=by, user_id=user_id,
+            recorded_from=watermark))
+        found = sorted(merge(rolled, raw), key=lambda t: t.key())
+        if order_by != "key":
+            rank = {"credits": lambda t: t.credits, "cost": lambda t: t.provider_cost_usd,
+                    "tokens": lambda t: t.tokens}[order_by]
+            found.sort(key=rank, reverse=True)  # stable: ties stay in key order
+        total = UsageTotals()
+        for row in found:
+            total = total.plus(row)
+        page = found[offset:] if limit is None else found[offset:offset + limit]
+        return UsagePage(rows=page, groups=len(found), total=total)
 
     async def totals(self, start: date, end: date, *, by: Sequence[str],
                      user_id: UserId | None = None, order_by: str | None = None,

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+PAGE = 100  # rows of the per-user per-model table a dashboard page shows
+
 
 @dataclass(frozen=True)
 class Range:

@@ -41,6 +41,13 @@ async def usage_by_user_model(uc: UseCases, r: Range) -> Answer:
     return answers.usage(_usage_rows(report.rows))
 
 
+async def usage_page(uc: UseCases, r: Range) -> Answer:
+    """The first page of the per-user per-model table, as the admin dashboard shows it."""
+    report = await uc.admin_usage(OPERATOR, start=r.start, end=r.end, by=("user", "model"),
+                                  limit=answers.PAGE)
+    return answers.usage(_usage_rows(report.rows))
+
+
 async def usage_by_model(uc: UseCases, r: Range) -> Answer:
     report = await uc.admin_usage(OPERATOR, start=r.start, end=r.end, by=("model",))
     return answers.usage(_usage_rows(report.rows))
@@ -71,6 +78,7 @@ async def top_models_by_tokens(uc: UseCases, r: Range) -> Answer:
 # name -> (how the report shows the call, the call)
 CALLS: dict[str, tuple[str, CaseCall]] = {
     "usage_by_user_model": ('admin_usage(by=("user", "model"))', usage_by_user_model),
+    "usage_page": (f'admin_usage(by=("user", "model"), limit={answers.PAGE})', usage_page),
     "usage_by_model": ('admin_usage(by=("model",))', usage_by_model),
     "costs": ("admin_costs", costs),
     "active_users": ("admin_active_users", active_users),

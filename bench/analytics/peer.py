@@ -37,6 +37,8 @@ LEFT JOIN users u ON u.id = t.user_id
 ORDER BY t.credits DESC, t.user_id COLLATE "C", t.model_alias COLLATE "C"
 """  # noqa: S608 (constants only)
 
+USAGE_PAGE = USAGE_BY_USER_MODEL + "LIMIT %(limit)s\n"
+
 USAGE_BY_MODEL = f"""
 SELECT model_alias, {SUMS}
 FROM llm_call_events WHERE {IN_RANGE}
@@ -112,6 +114,12 @@ async def usage_by_user_model(conn: Conn, r: Range) -> Answer:
                           for row in rows])
 
 
+async def usage_page(conn: Conn, r: Range) -> Answer:
+    rows = await _rows(conn, USAGE_PAGE, {**_range(r), "limit": answers.PAGE})
+    return answers.usage([answers.Row(user=row[0], model=row[1], sums=row[2:9], email=row[9])
+                          for row in rows])
+
+
 async def usage_by_model(conn: Conn, r: Range) -> Answer:
     rows = await _rows(conn, USAGE_BY_MODEL, _range(r))
     return answers.usage([answers.Row(model=row[0], sums=row[1:8]) for row in rows])
@@ -152,6 +160,7 @@ async def top_models_by_tokens(conn: Conn, r: Range) -> Answer:
 
 CALLS: dict[str, PeerCall] = {
     "usage_by_user_model": usage_by_user_model,
+    "usage_page": usage_page,
     "usage_by_model": usage_by_model,
     "costs": costs,
     "active_users": active_users,

@@ -73,7 +73,8 @@ def render(results: dict[str, Any], json_name: str, *, explain: bool = False) ->
         f"**Data**: {_n(load['events'])} events of {_n(results['parameters']['users'])} users "
         f"({_n(load['active_user_days'])} active user-days) over the "
         f"{results['parameters']['days']} days {results['data']['start']} – "
-        f"{results['data']['end']} (exclusive), plus the incremental rounds' and the tail's events today; "
+        f"{results['data']['end']} (exclusive), plus the incremental rounds' and the tail's "
+        "events today; "
         f"`llm_call_events` {events.get('total_mb', 0):,.0f} MB with indexes; rollups: "
         + ", ".join(f"`{t}` {_n(tables[t]['rows'])} rows"
                     for t in ("usage_rollups_daily", "usage_rollups_monthly",

@@ -23,6 +23,7 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    union_all,
 )
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
@@ -34,11 +35,10 @@ from pantheon_adapters.sql.tables import (
     user_activity_daily,
 )
 from pantheon_adapters.sql.tx import Tx
-from pantheon_core.domain.rollups import DIMENSIONS, UsageTotals
+from pantheon_core.domain.rollups import DIMENSIONS, ORDERS, UsagePage, UsageTotals
 from pantheon_core.domain.usage import CallStatus
 from pantheon_core.ids import UserId
 
-ORDERS = ("credits", "cost", "tokens")
 BUCKETS = ("day", "week", "month")
 # What migration 0006 stamps ``recorded_at`` with on SQLite.
 SQLITE_NOW: ColumnElement[str] = literal_column(
@@ -226,33 +226,90 @@ class SqlRollupRepository:
 
     # --- reads -----------------------------------------------------------------------
 
-    async def totals(self, start: date, end: date, *, by: Sequence[str],
-                     user_id: UserId | None = None, order_by: str | None = None,
-                     limit: int | None = None) -> Sequence[UsageTotals]:
+    async def usage(self, start: date, end: date, *, by: Sequence[str],
+                    watermark: datetime | None, user_id: UserId | None = None,
+                    order_by: str = "credits", limit: int | None = None,
+                    offset: int = 0) -> UsagePage:
+        """One statement: each source grouped on its own, ``UNION ALL``, grouped again; the
+        count and the sums of every group ride on each row as window aggregates."""
         dims = _dimensions(by)
+        if order_by not in ORDERS:
+            raise ValueError(f"Unknown order {order_by!r}: use {', '.join(ORDERS)}.")
+        sources = [self._raw_source(_midnight(start), _midnight(end), watermark)]
+        if watermark is not None:
+            sources.insert(0, self._rolled_source(start, end, dims))
+        parts = [self._grouped_query(source, dims, user_id=user_id) for source in sources]
+        merged = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("parts")
+        names = [name for name in ("user_id", "model_alias", "day")
+                 if name in self._key_names(dims)]
+        keys: dict[str, ColumnElement[Any]] = {name: merged.c[name] for name in names}
+        sums = {name: func.sum(merged.c[name]) for name in SUM_COLUMNS}
+        query = select(*(key.label(name) for name, key in keys.items()),
+                       *(total.label(name) for name, total in sums.items()),
+                       func.count().over().label("groups"),
+                       *(func.sum(total).over().label(f"all_{name}")
+                         for name, total in sums.items()))
+        query = query.group_by(*keys.values()) if keys else query.having(func.count() > 0)
+        ranking = {"credits": sums["credits"], "cost": sums["provider_cost_usd"],
+                   "tokens": sums["prompt_tokens"] + sums["completion_tokens"]}
+        ordering: list[ColumnElement[Any]] = [] if order_by == "key" else [
+            ranking[order_by].desc()]
+        ordering += [key if name == "day" else self._key(key) for name, key in keys.items()]
+        if ordering:
+            query = query.order_by(*ordering)
+        if limit is not None:
+            query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
+        rows = await self._tx.rows(query)
+        if not rows:
+            if offset and limit != 0:  # past the end: the count and sums of all, still
+                whole = await self.usage(start, end, by=by, watermark=watermark,
+                                         user_id=user_id, order_by=order_by, limit=1)
+                return UsagePage(rows=[], groups=whole.groups, total=whole.total)
+            return UsagePage(rows=[])
+        first = rows[0]._mapping
+        total = UsageTotals(
+            calls=int(first["all_calls"]), failed_calls=int(first["all_failed_calls"]),
+            prompt_tokens=int(first["all_prompt_tokens"]),
+            cached_tokens=int(first["all_cached_tokens"]),
+            completion_tokens=int(first["all_completion_tokens"]),
+            provider_cost_usd=Decimal(first["all_provider_cost_usd"]),
+            credits=Decimal(first["all_credits"]))
+        return UsagePage(rows=[self._totals(row, keys) for row in rows],
+                         groups=int(first["groups"]), total=total)
+
+    @staticmethod
+    def _key_names(dims: frozenset[str]) -> set[str]:
+        names = set()
+        if "user" in dims:
+            names.add("user_id")
+        if "model" in dims:
+            names.add("model_alias")
+        if "day" in dims or "month" in dims:
+            names.add("day")
+        return names
+
+    def _rolled_source(self, start: date, end: date, dims: frozenset[str]) -> _Source:
         if start.day == 1 and end.day == 1 and "day" not in dims:
             monthly = usage_rollups_monthly
-            source = _Source(
+            return _Source(
                 user_id=monthly.c.user_id, model_alias=monthly.c.model_alias, day=None,
                 month=monthly.c.month,
                 sums={name: func.sum(monthly.c[name]) for name in SUM_COLUMNS},
                 where=(monthly.c.month >= start, monthly.c.month < end))
-        else:
-            daily = usage_rollups_daily
-            source = _Source(
-                user_id=daily.c.user_id, model_alias=daily.c.model_alias, day=daily.c.day,
-                month=self._bucket_of(daily.c.day, "month"),
-                sums={name: func.sum(daily.c[name]) for name in SUM_COLUMNS},
-                where=(daily.c.day >= start, daily.c.day < end))
-        return await self._grouped(source, dims, user_id=user_id, order_by=order_by,
-                                   limit=limit)
+        daily = usage_rollups_daily
+        return _Source(
+            user_id=daily.c.user_id, model_alias=daily.c.model_alias, day=daily.c.day,
+            month=self._bucket_of(daily.c.day, "month"),
+            sums={name: func.sum(daily.c[name]) for name in SUM_COLUMNS},
+            where=(daily.c.day >= start, daily.c.day < end))
 
-    async def raw_totals(self, start: datetime, end: datetime, *, by: Sequence[str],
-                         user_id: UserId | None = None,
-                         recorded_from: datetime | None = None) -> Sequence[UsageTotals]:
+    def _raw_source(self, start: datetime, end: datetime,
+                    recorded_from: datetime | None) -> _Source:
         raw = llm_call_events
         failed = case((raw.c.status != CallStatus.OK.value, 1), else_=0)
-        source = _Source(
+        return _Source(
             user_id=raw.c.user_id, model_alias=raw.c.model_alias,
             day=self._utc_day(raw.c.created_at), month=self._utc_month(raw.c.created_at),
             sums={"calls": func.count(), "failed_calls": func.sum(failed),
@@ -262,7 +319,19 @@ class SqlRollupRepository:
                   "provider_cost_usd": func.sum(raw.c.provider_cost_usd),
                   "credits": func.sum(raw.c.credits_burned)},
             where=self._recent(start, end, recorded_from))
-        return await self._grouped(source, _dimensions(by), user_id=user_id, order_by=None,
+
+    async def totals(self, start: date, end: date, *, by: Sequence[str],
+                     user_id: UserId | None = None, order_by: str | None = None,
+                     limit: int | None = None) -> Sequence[UsageTotals]:
+        dims = _dimensions(by)
+        return await self._grouped(self._rolled_source(start, end, dims), dims,
+                                   user_id=user_id, order_by=order_by, limit=limit)
+
+    async def raw_totals(self, start: datetime, end: datetime, *, by: Sequence[str],
+                         user_id: UserId | None = None,
+                         recorded_from: datetime | None = None) -> Sequence[UsageTotals]:
+        return await self._grouped(self._raw_source(start, end, recorded_from),
+                                   _dimensions(by), user_id=user_id, order_by=None,
                                    limit=None)
 
     async def active_users(self, start: date, end: date) -> Sequence[UserId]:
@@ -335,11 +404,8 @@ class SqlRollupRepository:
                                    .order_by(self._key(users.c.user_id)))
         return [UserId(row.user_id) for row in rows]
 
-    async def _grouped(self, source: _Source, dims: frozenset[str], *,
-                       user_id: UserId | None, order_by: str | None,
-                       limit: int | None) -> list[UsageTotals]:
-        if order_by is not None and order_by not in ORDERS:
-            raise ValueError(f"Unknown order {order_by!r}: use {', '.join(ORDERS)}.")
+    def _group_keys(self, source: _Source, dims: frozenset[str]) -> dict[str,
+                                                                      ColumnElement[Any]]:
         keys: dict[str, ColumnElement[Any]] = {}
         if "user" in dims:
             keys["user_id"] = source.user_id
@@ -347,19 +413,32 @@ class SqlRollupRepository:
             keys["model_alias"] = source.model_alias
         if "day" in dims and source.day is not None:
             keys["day"] = source.day  # a day grouping makes a month grouping moot
-        elif "month" in dims:
+        elif "day" in dims or "month" in dims:
             keys["day"] = source.month
+        return keys
+
+    def _grouped_query(self, source: _Source, dims: frozenset[str], *,
+                       user_id: UserId | None) -> Select[Any]:
+        keys = self._group_keys(source, dims)
         query = (select(*(key.label(name) for name, key in keys.items()),
                         *(total.label(name) for name, total in source.sums.items()))
                  .where(and_(*source.where)))
         if user_id is not None:
             query = query.where(source.user_id == user_id)
         # Without groups, no usage must give no row (as it does with groups), not NULL sums.
-        query = query.group_by(*keys.values()) if keys else query.having(func.count() > 0)
+        return query.group_by(*keys.values()) if keys else query.having(func.count() > 0)
+
+    async def _grouped(self, source: _Source, dims: frozenset[str], *,
+                       user_id: UserId | None, order_by: str | None,
+                       limit: int | None) -> list[UsageTotals]:
+        if order_by is not None and order_by not in ORDERS:
+            raise ValueError(f"Unknown order {order_by!r}: use {', '.join(ORDERS)}.")
+        keys = self._group_keys(source, dims)
+        query = self._grouped_query(source, dims, user_id=user_id)
         sums = source.sums
         ranking = {"credits": sums["credits"], "cost": sums["provider_cost_usd"],
                    "tokens": sums["prompt_tokens"] + sums["completion_tokens"]}
-        ordering: list[ColumnElement[Any]] = [] if order_by is None else [
+        ordering: list[ColumnElement[Any]] = [] if order_by in (None, "key") else [
             ranking[order_by].desc()]
         ordering += [key if name == "day" else self._key(key) for name, key in keys.items()]
         if ordering:

@@ -234,8 +234,13 @@ def usage(ctx: typer.Context,
           by: Annotated[str, typer.Option("--by", metavar="DIMS",
                                           help="Any of user, model, day, month, "
                                                "comma-separated.")] = "user,model",
-          start: FromOption = None, end: ToOption = None, as_json: JsonFlag = False,
-          as_csv: CsvFlag = False) -> None:
+          start: FromOption = None, end: ToOption = None,
+          limit: Annotated[int | None, typer.Option(
+              "--limit", metavar="N", help="At most N rows, most credits first (totals "
+                                           "still cover all).")] = None,
+          offset: Annotated[int, typer.Option("--offset", metavar="N",
+                                              help="Skip the first N rows.")] = 0,
+          as_json: JsonFlag = False, as_csv: CsvFlag = False) -> None:
     """Tokens, credits and provider cost per user and model (admins)."""
     run = _analytics(ctx, as_json, as_csv)
     days = _range(run, start, end)
@@ -243,7 +248,7 @@ def usage(ctx: typer.Context,
     async def report(s: Session) -> views.UsageReportView:
         first, stop = days(s)
         found = await s.use_cases.admin_usage(s.actor, start=first, end=stop,
-                                              by=_aliases(by))
+                                              by=_aliases(by), limit=limit, offset=offset)
         return views.usage_report_data(found)
 
     data = run.call(report, identity=Identity.USER_OR_OPERATOR)

@@ -214,13 +214,14 @@ def usage_row(row: UsageReportRow) -> UsageRowView:
 # "from" and "to", as the API names them, are keywords: hence the functional form.
 UsageReportView = TypedDict("UsageReportView", {
     "from": str, "to": str, "by": list[str], "rows": list[UsageRowView],
-    "totals": MetricsView})
+    "totals": MetricsView, "groups": int, "offset": int})
 
 
 def usage_report_data(usage: AdminUsage) -> UsageReportView:
     return UsageReportView({"from": usage.start.isoformat(), "to": _last(usage.end),
                             "by": list(usage.by), "rows": [usage_row(r) for r in usage.rows],
-                            "totals": metrics(usage.total)})
+                            "totals": metrics(usage.total), "groups": usage.groups,
+                            "offset": usage.offset})
 
 
 def _last(end: date) -> str:
@@ -274,8 +275,12 @@ def usage_report_table(usage: UsageReportView) -> RenderableType:
     span = f"{usage['from']} → {usage['to']}"
     if not usage["rows"]:
         return Text(f"No LLM calls ({span}).", style="dim")
-    return _metrics_table(f"Usage by {', '.join(usage['by'])} · {span}",
-                          _key_columns(usage["by"]), usage["rows"], usage["totals"])
+    shown = len(usage["rows"])
+    title = f"Usage by {', '.join(usage['by'])} · {span}"
+    if shown < usage["groups"]:
+        first = usage["offset"] + 1
+        title += f" · rows {first}–{first + shown - 1} of {usage['groups']:,}"
+    return _metrics_table(title, _key_columns(usage["by"]), usage["rows"], usage["totals"])
 
 
 class CostPointView(TypedDict):

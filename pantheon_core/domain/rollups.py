@@ -8,7 +8,8 @@ is idempotent and can rebuild any range.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from pantheon_core.ids import UserId
 
 Dimension = str  # "user" | "model" | "day" | "month"
 DIMENSIONS = ("user", "model", "day", "month")
+ORDERS = ("credits", "cost", "tokens", "key")  # descending (ties by key), or by key only
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +60,13 @@ def merge(*parts: list[UsageTotals]) -> list[UsageTotals]:
             known = merged.get(row.key())
             merged[row.key()] = row if known is None else known.plus(row)
     return list(merged.values())
+
+
+@dataclass(frozen=True, slots=True)
+class UsagePage:
+    """Some of the groups of a grouped usage query, in order, with the count and the sums of
+    all of them."""
+
+    rows: Sequence[UsageTotals]
+    groups: int = 0
+    total: UsageTotals = field(default_factory=UsageTotals)

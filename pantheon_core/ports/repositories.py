@@ -24,7 +24,7 @@ from pantheon_core.domain.events import TurnEvent
 from pantheon_core.domain.files import FileScope, StoredFile
 from pantheon_core.domain.jobs import JobRun
 from pantheon_core.domain.pricing import PricingVersion
-from pantheon_core.domain.rollups import UsageTotals
+from pantheon_core.domain.rollups import UsagePage, UsageTotals
 from pantheon_core.domain.rooms import Room
 from pantheon_core.domain.sessions import DirectSession, RoomSession
 from pantheon_core.domain.steps import Step
@@ -356,6 +356,16 @@ class RollupRepository(Protocol):
     async def rebuild_months(self, start: date, end: date) -> int:
         """Recompute the monthly rollups of the months whose first day is in ``[start, end)``
         from the daily rollups. Returns rows written."""
+        ...
+    async def usage(self, start: date, end: date, *, by: Sequence[str],
+                    watermark: datetime | None, user_id: UserId | None = None,
+                    order_by: str = "credits", limit: int | None = None,
+                    offset: int = 0) -> UsagePage:
+        """Exact sums over the days ``[start, end)`` grouped by ``by``: the rollups of those
+        days (unless ``watermark`` is None: nothing rolled up yet) plus their raw events
+        recorded from ``watermark`` on — merged, ordered (``credits``, ``cost`` or ``tokens``
+        descending, ties by the group key; or ``key``: by the group key) and paged in the
+        store, so only the page travels. The page's ``groups`` and ``total`` cover them all."""
         ...
     async def totals(self, start: date, end: date, *, by: Sequence[str],
                      user_id: UserId | None = None, order_by: str | None = None,

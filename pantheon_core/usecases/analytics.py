@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Literal, TypeVar
 
 from pantheon_core.actor import Actor
-from pantheon_core.domain.rollups import DIMENSIONS, UsageTotals, merge
+from pantheon_core.domain.rollups import DIMENSIONS, UsagePage, UsageTotals
 from pantheon_core.errors import Conflict, InvalidInput
 from pantheon_core.ids import UserId
 from pantheon_core.ports.unit_of_work import UnitOfWork
@@ -41,6 +41,7 @@ from pantheon_core.usecases.deps import UseCase
 WATERMARK_KEY = "rollups.rolled_until"
 MAX_RANGE_DAYS = 3660
 TOP_LIMIT = 100
+PAGE_LIMIT = 100_000
 READ_ATTEMPTS = 5
 
 T = TypeVar("T")
@@ -76,28 +77,6 @@ def _iso(mark: datetime | None) -> str | None:
     return None if mark is None else mark.isoformat()
 
 
-@dataclass(frozen=True, slots=True)
-class Split:
-    """How the days ``[start, end)`` are read at watermark ``mark``: their rollups (unless
-    nothing is rolled up yet) and their raw events recorded from ``mark`` on."""
-
-    start: date
-    end: date
-    mark: datetime | None
-
-    @property
-    def rolled(self) -> bool:
-        return self.mark is not None and self.start < self.end
-
-    @property
-    def raw_from(self) -> datetime:
-        return at_midnight(self.start)
-
-    @property
-    def raw_end(self) -> datetime:
-        return at_midnight(self.end)
-
-
 async def consistent_read(uow: UnitOfWork,
                           read: Callable[[datetime | None], Awaitable[T]]) -> T:
     """``read(W)`` with W unchanged from before to after it (else again, with the new W): a
@@ -112,16 +91,13 @@ async def consistent_read(uow: UnitOfWork,
     raise Conflict("The usage rollups kept moving; try again.", code="rollup_in_progress")
 
 
-async def usage_totals(uow: UnitOfWork, start: date, end: date, mark: datetime | None, *,
-                       by: Sequence[str], user_id: UserId | None = None) -> list[UsageTotals]:
-    """Exact totals over ``[start, end)`` at watermark ``mark``."""
-    split = Split(start, end, mark)
-    parts: list[list[UsageTotals]] = []
-    if split.rolled:
-        parts.append(list(await uow.rollups.totals(start, end, by=by, user_id=user_id)))
-    parts.append(list(await uow.rollups.raw_totals(split.raw_from, split.raw_end, by=by,
-                                                   user_id=user_id, recorded_from=mark)))
-    return merge(*parts)
+async def usage_page(uow: UnitOfWork, start: date, end: date, *, by: Sequence[str],
+                     order_by: str = "credits", limit: int | None = None,
+                     offset: int = 0) -> UsagePage:
+    """Exact sums over ``[start, end)``, the rollups and the events recorded since merged in
+    the store, at one watermark (re-read if a rollup commits meanwhile)."""
+    return await consistent_read(uow, lambda mark: uow.rollups.usage(
+        start, end, by=by, watermark=mark, order_by=order_by, limit=limit, offset=offset))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +111,10 @@ class AdminUsage:
     start: date
     end: date
     by: tuple[str, ...]
-    rows: Sequence[UsageReportRow]
-    total: UsageTotals
+    rows: Sequence[UsageReportRow]  # by credits, most first; ``[offset, offset + limit)``
+    total: UsageTotals  # of every group, not only this page's
+    groups: int = 0  # how many rows there are in all
+    offset: int = 0
 
 
 class _Analytics(UseCase):
@@ -151,24 +129,26 @@ class AdminUsageReport(_Analytics):
     user, model, day, month (FR-ADMIN-002: per-user per-model tokens and cost)."""
 
     async def __call__(self, actor: Actor, *, start: date, end: date,
-                       by: Sequence[str] = ("user", "model")) -> AdminUsage:
+                       by: Sequence[str] = ("user", "model"), limit: int | None = None,
+                       offset: int = 0) -> AdminUsage:
         actor.require_admin_read()
         _check_range(start, end)
         dims = tuple(dict.fromkeys(by))
         if not dims or any(d not in DIMENSIONS for d in dims) or {"day", "month"} <= set(dims):
             raise InvalidInput(f"Group by one or more of {', '.join(DIMENSIONS)} (not both day "
                                "and month).", code="invalid_grouping")
+        if limit is not None and not 1 <= limit <= PAGE_LIMIT:
+            raise InvalidInput(f"limit must be between 1 and {PAGE_LIMIT}.",
+                               code="invalid_limit")
+        if offset < 0:
+            raise InvalidInput("offset must be 0 or more.", code="invalid_offset")
         async with self.deps.uow() as uow:
-            rows = await consistent_read(
-                uow, lambda mark: usage_totals(uow, start, end, mark, by=dims))
-            emails = await self._emails(uow, rows) if "user" in dims else {}
-        rows.sort(key=lambda r: (-r.credits, str(r.user_id or ""), r.model_alias or "",
-                                 r.day or date.min))
-        total = UsageTotals()
-        for row in rows:
-            total = total.plus(row)
-        return AdminUsage(start=start, end=end, by=dims, total=total,
-                          rows=[UsageReportRow(r, emails.get(r.user_id or "")) for r in rows])
+            page = await usage_page(uow, start, end, by=dims, limit=limit, offset=offset)
+            emails = await self._emails(uow, page.rows) if "user" in dims else {}
+        return AdminUsage(start=start, end=end, by=dims, total=page.total, groups=page.groups,
+                          offset=offset,
+                          rows=[UsageReportRow(r, emails.get(r.user_id or ""))
+                                for r in page.rows])
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,9 +193,7 @@ class CostReport(_Analytics):
         _check_range(start, end)
         value = self.deps.billing.credit_value_usd
         async with self.deps.uow() as uow:
-            days = sorted(await consistent_read(
-                uow, lambda mark: usage_totals(uow, start, end, mark, by=("day",))),
-                key=lambda r: r.day or date.min)
+            days = (await usage_page(uow, start, end, by=("day",), order_by="key")).rows
         series = [CostPoint(r.day or start, r.provider_cost_usd, r.credits, r.credits * value)
                   for r in days]
         cost = sum((p.provider_cost_usd for p in series), Decimal(0))
@@ -321,12 +299,8 @@ class TopReport(_Analytics):
                                code="invalid_limit")
         dim = "user" if of == "users" else "model"
         async with self.deps.uow() as uow:
-            rows = await consistent_read(
-                uow, lambda mark: usage_totals(uow, start, end, mark, by=(dim,)))
-            key: Callable[[UsageTotals], tuple[Decimal | int, str]] = (
-                (lambda r: (-r.credits, str(r.user_id or r.model_alias))) if by == "cost" else
-                (lambda r: (-r.tokens, str(r.user_id or r.model_alias))))
-            top = sorted(rows, key=key)[:limit]
+            top = (await usage_page(uow, start, end, by=(dim,), limit=limit,
+                                    order_by="credits" if by == "cost" else "tokens")).rows
             emails = await self._emails(uow, top) if dim == "user" else {}
         return [UsageReportRow(r, emails.get(r.user_id or "")) for r in top]
 

@@ -206,11 +206,16 @@ async def admin_usage(
     start: FromQuery = None, end: ToQuery = None,
     by: Annotated[str, Query(max_length=40, description="Any of user, model, day, month, "
                                                         "comma-separated.")] = "user,model",
+    limit: Annotated[int | None, Query(description="At most this many rows (a page; "
+                                       "default: all). The totals cover every row.")] = None,
+    offset: Annotated[int, Query(description="Skip this many rows first.")] = 0,
 ) -> AdminUsageOut | Response:
-    """Per user and model by default (FR-ADMIN-002); exact for any range, today included."""
+    """Per user and model by default (FR-ADMIN-002); exact for any range, today included.
+    Rows are ordered by credits, most first; ``groups`` says how many there are in all."""
     first, stop = _days(container.clock, start, end)
     usage = await use_cases.admin_usage(actor, start=first, end=stop,
-                                        by=[d.strip() for d in by.split(",") if d.strip()])
+                                        by=[d.strip() for d in by.split(",") if d.strip()],
+                                        limit=limit, offset=offset)
     return _negotiated(AdminUsageOut.of(usage), as_csv, "usage")
 
 

@@ -189,15 +189,19 @@ class AdminUsageOut(BaseModel):
     start: date = Field(alias="from")
     end: date = Field(alias="to", description="The last day included.")
     by: list[str]
-    rows: list[UsageRowOut] = Field(description="By credits, most first.")
-    totals: UsageMetrics
+    rows: list[UsageRowOut] = Field(description="By credits, most first (a page when a "
+                                    "limit or an offset was given).")
+    totals: UsageMetrics = Field(description="Of every row, not only this page's.")
+    groups: int = Field(description="How many rows there are in all.")
+    offset: int
 
     @classmethod
     def of(cls, usage: AdminUsage) -> AdminUsageOut:
         return cls.model_validate({
             "from": usage.start, "to": usage.end - timedelta(days=1), "by": list(usage.by),
             "rows": [UsageRowOut.of(r) for r in usage.rows],
-            "totals": UsageMetrics(**UsageMetrics.values(usage.total))})
+            "totals": UsageMetrics(**UsageMetrics.values(usage.total)),
+            "groups": usage.groups, "offset": usage.offset})
 
     def csv(self) -> CsvTable:
         columns = [*_key_columns(self.by), *METRICS]

@@ -263,6 +263,11 @@ def test_at_011_usage_costs_active_and_top_match_the_raw_rows(cli: Driver,
                                     yesterday, user=ANALYST).stdout
     table = cli.ok("admin", "usage", user=ANALYST).stdout
     assert "Usage by user, model" in table and "Total" in table and "ann@example.com" in table
+    first = cli.json("admin", "usage", "--limit", "1", user=ANALYST)
+    assert first["rows"] == before["rows"][:1] and first["totals"] == before["totals"]
+    assert first["groups"] == len(before["rows"]) == 2
+    assert "rows 2–2 of 2" in cli.ok("admin", "usage", "--limit", "1", "--offset", "1",
+                                     user=ANALYST).stdout
 
     costs = cli.json("admin", "costs", user=ANALYST)
     spent = sum((s for _, (_, s) in sums(database).items()), Decimal(0))

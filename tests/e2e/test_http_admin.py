@@ -359,8 +359,13 @@ async def test_usage_defaults_groupings_and_bad_ranges(people: People, fake: Fak
         "by": "model,month", "from": "2026-09-01"}, headers={"Accept": "text/csv"}))
     assert set(by_month[0]) >= {"model_alias", "day", "credits"}
     assert {r["day"] for r in by_month} <= {"2026-09-01", "2026-10-01", "2026-11-01"}
+    assert default["groups"] == len(default["rows"]) and default["offset"] == 0
+    page = ok(await people.owner.get(f"{ADMIN}/usage", params={"limit": 2, "offset": 1}))
+    assert page["rows"] == default["rows"][1:3] and page["totals"] == default["totals"]
+    assert (page["groups"], page["offset"]) == (default["groups"], 1)
     for params, code in [({"by": "week"}, "invalid_grouping"),
                          ({"by": "day,month"}, "invalid_grouping"),
+                         ({"limit": 0}, "invalid_limit"), ({"offset": -1}, "invalid_offset"),
                          ({"from": "2026-11-20", "to": "2026-11-19"}, "invalid_range"),
                          ({"from": "yesterday"}, "validation_error")]:
         assert_error(await people.owner.get(f"{ADMIN}/usage", params=params), 422, code)

@@ -365,6 +365,61 @@ async def test_the_recording_clock_splits_rolled_from_not_rolled_yet(
         assert await work.rollups.add_events(later, later) == 0
 
 
+def ranked(rows: list[UsageTotals], order_by: str) -> list[UsageTotals]:
+    """``rows`` (in group key order) as ``usage`` orders them."""
+    if order_by == "key":
+        return rows
+    rank = {"credits": lambda t: t.credits, "cost": lambda t: t.provider_cost_usd,
+            "tokens": lambda t: t.tokens}[order_by]
+    return sorted(rows, key=rank, reverse=True)  # stable: ties stay in key order
+
+
+async def test_usage_merges_rollups_and_the_tail_orders_and_pages_in_the_store(
+        uow: Factory, far_from_utc: None) -> None:
+    early = usage(31, count=70)
+    await recorded(uow, early)
+    async with uow() as work:
+        mark = await work.rollups.ingest_mark(lag=timedelta(0))
+    await anyio.sleep(0.01)
+    late = usage(37, count=50)
+    await recorded(uow, late)
+    start, end = date(2025, 12, 1), date(2026, 4, 1)
+    async with uow() as work:
+        await work.rollups.rebuild_days(start, end, recorded_before=mark)
+        await work.rollups.rebuild_months(start, end)
+        await work.commit()
+    everything = [*early, *late]
+    async with uow() as work:
+        for (first, stop), by, order_by in itertools.product(
+                RANGES[:5], (["user", "model"], ["model", "day"], ["month"], ["user"], []),
+                ("credits", "cost", "tokens", "key")):
+            chosen = on_days(everything, first, stop)
+            want = ranked(summed(chosen, by), order_by)
+            whole = await work.rollups.usage(first, stop, by=by, watermark=mark,
+                                             order_by=order_by)
+            assert list(whole.rows) == want, (first, stop, by, order_by)
+            assert whole.groups == len(want)
+            assert whole.total == (summed(chosen, [])[0] if chosen else UsageTotals())
+            page = await work.rollups.usage(first, stop, by=by, watermark=mark,
+                                            order_by=order_by, limit=3, offset=2)
+            assert list(page.rows) == want[2:5]
+            assert (page.groups, page.total) == (whole.groups, whole.total)
+        # nothing rolled up yet: everything from the raw events
+        raw = await work.rollups.usage(start, end, by=["user", "model"], watermark=None)
+        assert list(raw.rows) == ranked(summed(everything, ["user", "model"]), "credits")
+        mine = await work.rollups.usage(start, end, by=["model"], watermark=mark,
+                                        user_id=USERS[1])
+        assert list(mine.rows) == ranked(summed(on_days(everything, start, end, USERS[1]),
+                                                ["model"]), "credits")
+        past = await work.rollups.usage(start, end, by=["user"], watermark=mark, limit=5,
+                                        offset=1000)
+        assert past.rows == [] and past.groups == len(USERS)
+        assert past.total.calls == len(everything)
+        empty = await work.rollups.usage(date(2026, 5, 1), date(2026, 6, 1), by=[],
+                                         watermark=mark)
+        assert (list(empty.rows), empty.groups) == ([], 0)
+
+
 async def test_concurrent_rebuilds_of_one_range_both_succeed(uow: Factory,
                                                              is_fake: bool) -> None:
     if is_fake:
