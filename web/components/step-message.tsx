@@ -2,6 +2,7 @@
 import type { StepView } from "@/lib/stream/turn-state";
 import { KIND_LABELS, MODE_LABELS, MODEL_LABELS, creditsLabel } from "@/lib/format";
 import { AgentAvatar } from "./agent-avatar";
+import { Markdown } from "./markdown";
 
 export function StepMessage({ step }: { step: StepView }) {
   const running = step.status === "running";
@@ -36,9 +37,9 @@ export function StepMessage({ step }: { step: StepView }) {
             ))}
           </ul>
         )}
-        <div className="msg-content" data-testid="step-content" aria-live="polite" aria-busy={running}>
-          {step.content}
-          {running && step.content && <span className="caret" aria-hidden="true" />}
+        <div className={`msg-content${running ? " streaming" : ""}`} data-testid="step-content" aria-live="polite"
+          aria-busy={running}>
+          {step.content && <Markdown text={step.content} />}
           {running && !step.content && (
             <span className="stream-state" data-testid="step-loader">
               <span className="dots" aria-hidden="true"><span /><span /><span /></span>

@@ -3,7 +3,7 @@
  * with Last-Event-ID and the timeline ends identical to the server's.
  */
 import { expect, test, type Page } from "@playwright/test";
-import { RoomPage, signIn } from "./support";
+import { RoomPage, rendered, signIn } from "./support";
 
 async function roomViaApi(page: Page, name: string, agents: string[]) {
   const room = await (await page.request.post("/api/v1/rooms", { data: { name, mode: "roundtable" } })).json();
@@ -69,6 +69,6 @@ test("a dropped connection mid-turn reconnects and ends with the server's timeli
   const steps = timeline.entries[0].messages.filter((m: { type: string }) => m.type === "step");
   await expect(room.steps).toHaveCount(steps.length);
   for (let i = 0; i < steps.length; i++) {
-    await expect(room.steps.nth(i).getByTestId("step-content")).toHaveText(steps[i].content);
+    await expect(room.steps.nth(i).getByTestId("step-content")).toHaveText(rendered(steps[i].content));
   }
 });

@@ -74,3 +74,12 @@ export class RoomPage {
     await this.page.getByTestId("mode-switch").getByRole("radio", { name: label }).click();
   }
 }
+
+/** Roughly what a Markdown answer reads as once rendered (list markers and emphasis gone). */
+export function rendered(markdown: string): string {
+  return markdown
+    .replace(/^\s*(?:[-*+]|\d+\.)\s+/gm, "")
+    .replace(/\*\*|__|`/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+}

@@ -4,7 +4,7 @@
  * upload read to `ready`; a direct 1:1 chat.
  */
 import { expect, test, type Page } from "@playwright/test";
-import { RoomPage, SCREENS, signIn } from "./support";
+import { RoomPage, SCREENS, rendered, signIn } from "./support";
 
 async function roomViaApi(page: Page, name: string, agents: { name: string; tools?: { files?: boolean } }[]) {
   const room = await (await page.request.post("/api/v1/rooms", { data: { name, mode: "roundtable" } })).json();
@@ -30,7 +30,7 @@ test("a reload mid-turn resumes the stream and matches the server's snapshot", a
   const timeline = await (await page.request.get(`/api/v1/rooms/${roomId}/timeline`)).json();
   const steps = timeline.entries[0].messages.filter((m: { type: string }) => m.type === "step");
   for (let i = 0; i < 3; i++) {
-    await expect(room.steps.nth(i).getByTestId("step-content")).toHaveText(steps[i].content);
+    await expect(room.steps.nth(i).getByTestId("step-content")).toHaveText(rendered(steps[i].content));
   }
 });
 
