@@ -150,7 +150,7 @@ export function Composer({ agents, placeholder, hint, running, disabled, onSend,
       </div>
       <div className="composer-meta" id={`${id}-hint`}>
         <span>{hint}</span>
-        <span>Enter to send · Shift+Enter for a new line</span>
+        <span className="keys-hint">Enter to send · Shift+Enter for a new line</span>
       </div>
     </div>
   );

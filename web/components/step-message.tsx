@@ -17,7 +17,7 @@ export function StepMessage({ step }: { step: StepView }) {
           <span className="badge badge-accent" title={step.model || undefined}>
             {MODEL_LABELS[step.modelAlias] ?? step.modelAlias}
           </span>
-          {step.model && <span className="badge mono" data-testid="step-model">{step.model}</span>}
+          {step.model && <span className="badge mono model-id" data-testid="step-model">{step.model}</span>}
           {step.mode && <span className="badge">{MODE_LABELS[step.mode] ?? step.mode}</span>}
           {step.kind !== "worker" && <span className="badge">{KIND_LABELS[step.kind] ?? step.kind}</span>}
           {step.status === "failed" && <span className="badge badge-danger">Failed</span>}

@@ -22,6 +22,11 @@ export function TurnBlock({ turn, live, onCancel, onResume, cancelling }: Props)
       {turn.steps.map((step) => (
         <StepMessage key={step.stepId} step={step} />
       ))}
+      {running && turn.upNext.length > 0 && turn.steps.length > 0 && (
+        <p className="turn-foot up-next" data-testid="up-next">
+          Up next: {turn.upNext.join(", ")}
+        </p>
+      )}
       {running && turn.steps.length === 0 && (
         <p className="stream-state turn-foot" data-testid="turn-loader">
           <span className="dots" aria-hidden="true"><span /><span /><span /></span>

@@ -72,6 +72,7 @@ export function turnFromEntry(entry: TimelineEntry): TurnView {
     credits: t.credits,
     error: errorOf(t.error),
     createdAt: t.created_at,
+    upNext: [],
   };
 }
 
@@ -105,5 +106,6 @@ export function turnFromSnapshot(snapshot: TurnSnapshot): TurnView {
     credits: t.credits,
     error: errorOf(t.error),
     createdAt: t.created_at,
+    upNext: [],
   };
 }

@@ -49,6 +49,15 @@ describe("turn state", () => {
     expect(turn.steps[0]?.status).toBe("failed");
   });
 
+  it("lists the selected agents that have not started yet", () => {
+    const events = roundtableEvents(["Scout", "Critic"], 1);
+    events[0]!.data = { mode: "roundtable", message: "hi", selected: ["a1", "a2"],
+      roster: [{ agent_id: "a1", name: "Scout" }, { agent_id: "a2", name: "Critic" }] };
+    expect(foldEvents("t1", events.slice(0, 1)).upNext).toEqual(["Scout", "Critic"]);
+    expect(foldEvents("t1", events.slice(0, 2)).upNext).toEqual(["Critic"]);
+    expect(foldEvents("t1", events).upNext).toEqual([]);
+  });
+
   it("starts empty", () => {
     expect(emptyTurn("x")).toMatchObject({ turnId: "x", status: "running", steps: [], lastSeq: 0 });
   });

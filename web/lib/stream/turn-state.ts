@@ -53,6 +53,8 @@ export interface TurnView {
   credits: string | null;
   error: TurnError | null;
   createdAt: string;
+  /** Agents picked at turn start (manual: tagged; roundtable: all) that have not started yet. */
+  upNext: string[];
 }
 
 export function emptyTurn(turnId: string, init: Partial<TurnView> = {}): TurnView {
@@ -66,6 +68,7 @@ export function emptyTurn(turnId: string, init: Partial<TurnView> = {}): TurnVie
     credits: null,
     error: null,
     createdAt: "",
+    upNext: [],
     ...init,
   };
 }
@@ -100,8 +103,15 @@ export function applyEvent(turn: TurnView, event: TurnEvent): TurnView {
   const d = event.data;
   const next: TurnView = { ...turn, lastSeq: event.seq, turnId: turn.turnId || event.turn_id };
   switch (event.type) {
-    case "turn_started":
-      return { ...next, mode: str(d.mode, turn.mode), message: str(d.message, turn.message) };
+    case "turn_started": {
+      const roster = Array.isArray(d.roster) ? (d.roster as Record<string, unknown>[]) : [];
+      const selected = Array.isArray(d.selected) ? (d.selected as unknown[]) : [];
+      const upNext = selected
+        .map((id) => roster.find((r) => r.agent_id === id))
+        .map((r) => str(r?.name))
+        .filter(Boolean);
+      return { ...next, mode: str(d.mode, turn.mode), message: str(d.message, turn.message), upNext };
+    }
     case "step_started": {
       const stepId = str(d.step_id, event.step_id ?? "");
       if (turn.steps.some((s) => s.stepId === stepId)) return next;
@@ -122,7 +132,8 @@ export function applyEvent(turn: TurnView, event: TurnEvent): TurnView {
         toolCalls: [],
         planFallback: null,
       };
-      return { ...next, steps: [...turn.steps, step].sort((a, b) => a.index - b.index) };
+      const upNext = turn.upNext.filter((name, i) => !(name === step.agentName && turn.upNext.indexOf(name) === i));
+      return { ...next, upNext, steps: [...turn.steps, step].sort((a, b) => a.index - b.index) };
     }
     case "step_delta":
       return {
@@ -163,12 +174,14 @@ export function applyEvent(turn: TurnView, event: TurnEvent): TurnView {
     case "turn_completed":
       return {
         ...next,
+        upNext: [],
         status: d.status === "partial" ? "partial" : "completed",
         credits: strOrNull(d.credits),
       };
     case "turn_failed":
       return {
         ...next,
+        upNext: [],
         status: d.status === "cancelled" ? "cancelled" : "failed",
         credits: strOrNull(d.credits),
         error: errorOf(d.error),
