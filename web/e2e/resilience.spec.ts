@@ -72,3 +72,16 @@ test("a dropped connection mid-turn reconnects and ends with the server's timeli
     await expect(room.steps.nth(i).getByTestId("step-content")).toHaveText(rendered(steps[i].content));
   }
 });
+
+test("stopping a running turn keeps the finished text and marks the turn stopped", async ({ page }) => {
+  await signIn(page, "stop@example.com");
+  const roomId = await roomViaApi(page, "Stoppable", ["Ana", "Ben", "Cy"]);
+  await page.goto(`/room/?id=${roomId}`);
+  const room = new RoomPage(page);
+  await room.send("Take your time.");
+  await expect(room.steps.first().getByTestId("step-content")).toContainText("offline");
+  await page.getByTestId("stop-button").click();
+  await expect(room.lastTurn()).toHaveAttribute("data-status", "cancelled", { timeout: 30_000 });
+  await expect(room.lastTurn().getByTestId("turn-foot")).toContainText("Stopped");
+  await expect(page.getByTestId("send-button")).toBeVisible();
+});
