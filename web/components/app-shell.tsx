@@ -2,14 +2,22 @@
 /** The chat-first frame: a sidebar of rooms and direct chats beside the page (a drawer on phones). */
 import Link from "next/link";
 import { usePathname, useSearchParams } from "next/navigation";
-import { Suspense, useEffect, useState, type ReactNode } from "react";
+import { Suspense, useEffect, useRef, useState, type ReactNode } from "react";
 import { formatCredits } from "@/lib/format";
 import { ChatIcon, CloseIcon, MenuIcon, PlusIcon } from "./icons";
 import { useSession } from "./session-provider";
 
 export function AppShell({ children }: { children: ReactNode }) {
   const [open, setOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
+  const wasOpen = useRef(false);
   const pathname = usePathname();
+  // Focus goes into the drawer when it opens, and back to its button when it closes.
+  useEffect(() => {
+    if (open) document.querySelector<HTMLElement>("#sidebar .nav-close")?.focus();
+    else if (wasOpen.current) menuButton.current?.focus();
+    wasOpen.current = open;
+  }, [open]);
   useEffect(() => setOpen(false), [pathname]);
   useEffect(() => {
     if (!open) return;
@@ -23,7 +31,8 @@ export function AppShell({ children }: { children: ReactNode }) {
       <a className="skip-link" href="#main">
         Skip to content
       </a>
-      <aside className="sidebar" aria-label="Rooms and chats" id="sidebar">
+      <aside className="sidebar" aria-label="Rooms and chats" id="sidebar"
+        onClick={(e) => (e.target as HTMLElement).closest("a") && setOpen(false)}>
         <Suspense fallback={null}>
           <Sidebar onClose={() => setOpen(false)} />
         </Suspense>
@@ -31,7 +40,7 @@ export function AppShell({ children }: { children: ReactNode }) {
       <div className="scrim" onClick={() => setOpen(false)} aria-hidden="true" />
       <div className="main">
         <header className="topbar">
-          <button className="btn btn-ghost btn-icon" type="button" aria-label="Open navigation"
+          <button ref={menuButton} className="btn btn-ghost btn-icon" type="button" aria-label="Open navigation"
             aria-expanded={open} aria-controls="sidebar" onClick={() => setOpen(true)}>
             <MenuIcon />
           </button>
