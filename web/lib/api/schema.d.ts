@@ -925,6 +925,7 @@ export type paths = {
         /**
          * Tokens, credits and provider cost, grouped
          * @description Per user and model by default (FR-ADMIN-002); exact for any range, today included.
+         *     Rows are ordered by credits, most first; ``groups`` says how many there are in all.
          */
         get: operations["admin_usage"];
         put?: never;
@@ -1168,10 +1169,18 @@ export type components = {
             by: string[];
             /**
              * Rows
-             * @description By credits, most first.
+             * @description By credits, most first (a page when a limit or an offset was given).
              */
             rows: components["schemas"]["pantheon_http__schemas__admin__UsageRowOut"][];
+            /** @description Of every row, not only this page's. */
             totals: components["schemas"]["UsageMetrics"];
+            /**
+             * Groups
+             * @description How many rows there are in all.
+             */
+            groups: number;
+            /** Offset */
+            offset: number;
         };
         /** AgentCreate */
         AgentCreate: {
@@ -2151,22 +2160,26 @@ export type components = {
         RollupOut: {
             /**
              * From
-             * Format: date
+             * @description The first day recomputed from the raw events; null when the run only added new events.
              */
-            from: string;
+            from: string | null;
             /**
              * To
-             * Format: date
-             * @description The last day rebuilt.
+             * @description The last day recomputed, included.
              */
-            to: string;
+            to: string | null;
+            /**
+             * Added From
+             * @description The run added the events recorded in [added_from, watermark) to their days' rollups.
+             */
+            added_from: string | null;
             /** Daily Rows */
             daily_rows: number;
             /** Monthly Rows */
             monthly_rows: number;
             /**
              * Watermark
-             * @description Days before it are final in the rollups.
+             * @description The rollups hold every usage event recorded before this instant; analytics read the events recorded since from the raw rows.
              */
             watermark: string | null;
         };
@@ -6377,6 +6390,10 @@ export interface operations {
                 to?: string | null;
                 /** @description Any of user, model, day, month, comma-separated. */
                 by?: string;
+                /** @description At most this many rows (a page; default: all). The totals cover every row. */
+                limit?: number | null;
+                /** @description Skip this many rows first. */
+                offset?: number;
                 /** @description `csv` for a header row and one row per line. */
                 format?: ("json" | "csv") | null;
             };
