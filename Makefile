@@ -27,9 +27,11 @@ install-dev: $(VENV)/.installed-dev
 serve: install web-build
 	$(BIN)/pantheon serve
 
-## test: install with the dev extra, then layering, lint, types and the whole test suite
+## test: install with the dev extra, then layering, lint, types and the whole test suite,
+## spread over TEST_WORKERS processes (pytest-xdist; TEST_WORKERS=0 runs it in this one)
+TEST_WORKERS ?= 2
 test: install-dev lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: install-dev
 	$(BIN)/lint-imports

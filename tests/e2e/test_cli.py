@@ -7,6 +7,7 @@ sees: tables, JSON, exit codes. ``test_cli_ops.py`` covers auth, admin, db and p
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Sequence
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer.main
+import typer.testing
 from click.testing import Result
 from typer.testing import CliRunner
 
@@ -48,8 +51,14 @@ class Driver:
         return result
 
 
+# Typer's ``CliRunner.invoke`` rebuilds the Click command from every command's signature on
+# each call (~60 ms, half of a short command); the app does not change, so build it once.
+_click_command = functools.cache(typer.main.get_command)
+
+
 def isolated_driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Driver:
     """A driver on a fresh data directory, with no other ``PANTHEON_*`` settings."""
+    monkeypatch.setattr(typer.testing, "_get_command", _click_command)
     for name in list(os.environ):
         if name.startswith("PANTHEON_"):
             monkeypatch.delenv(name)

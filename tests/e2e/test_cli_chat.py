@@ -274,10 +274,16 @@ def run_script(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
                           capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_console_script_chat_smoke(tmp_path: Path) -> None:
-    env = {**script_env(tmp_path), "PANTHEON_OFFLINE_WORD_DELAY_MS": "0", "COLUMNS": "100"}
-    assert run_script(env, "rooms", "create", "Smoke").returncode == 0
-    assert run_script(env, "agents", "add", "Smoke", "Ada", "--model", "qwen").returncode == 0
+# The console script starts in ~1.5 s (a fresh interpreter importing everything), so the two
+# tests below set their room up in-process (``cli``, the same data directory, acting as the
+# same user) and run only what they are about through the script.
+
+
+def test_console_script_chat_smoke(cli: Driver, tmp_path: Path) -> None:
+    cli.ok("rooms", "create", "Smoke")
+    cli.ok("agents", "add", "Smoke", "Ada", "--model", "qwen")
+    env = {**script_env(tmp_path / "data"), "PANTHEON_OFFLINE_WORD_DELAY_MS": "0",
+           "COLUMNS": "100"}
 
     chat = run_script(env, "chat", "Smoke", "Say hello")
     assert chat.returncode == 0, chat.stderr
@@ -286,11 +292,12 @@ def test_console_script_chat_smoke(tmp_path: Path) -> None:
     assert "✓ completed · 1 step ok, 0 failed" in chat.stdout
 
 
-def test_ctrl_c_cancels_the_turn_and_exits_130_once_it_ended(tmp_path: Path) -> None:
-    env = {**script_env(tmp_path), "PANTHEON_OFFLINE_WORD_DELAY_MS": "40"}
-    assert run_script(env, "rooms", "create", "Slow").returncode == 0
-    assert run_script(env, "agents", "add", "Slow", "Ada", "--model", "qwen").returncode == 0
-    assert run_script(env, "agents", "add", "Slow", "Bob", "--model", "llama").returncode == 0
+def test_ctrl_c_cancels_the_turn_and_exits_130_once_it_ended(cli: Driver,
+                                                               tmp_path: Path) -> None:
+    cli.ok("rooms", "create", "Slow")
+    cli.ok("agents", "add", "Slow", "Ada", "--model", "qwen")
+    cli.ok("agents", "add", "Slow", "Bob", "--model", "llama")
+    env = {**script_env(tmp_path / "data"), "PANTHEON_OFFLINE_WORD_DELAY_MS": "40"}
 
     chat = subprocess.Popen([str(SCRIPT), "--as", "ann@example.com", "chat", "Slow",
                              "Take your time", "--json"], env=env, stdout=subprocess.PIPE,

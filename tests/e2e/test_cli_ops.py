@@ -183,7 +183,7 @@ def wait_for(url: str, process: subprocess.Popen[str], timeout_s: float = 60) ->
             with urllib.request.urlopen(url, timeout=2) as response:
                 return int(response.status)
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.05)
     raise AssertionError(f"{url} did not answer within {timeout_s}s")
 
 
@@ -213,7 +213,7 @@ def test_worker_starts_and_stops_on_sigterm(tmp_path: Path) -> None:
             deadline = time.monotonic() + 60
             while "Worker started" not in log.read_text() and time.monotonic() < deadline:
                 assert worker.poll() is None, log.read_text()
-                time.sleep(0.2)
+                time.sleep(0.05)
             assert "Worker started" in log.read_text()
         finally:
             worker.terminate()
