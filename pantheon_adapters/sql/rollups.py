@@ -235,9 +235,8 @@ class SqlRollupRepository:
         dims = _dimensions(by)
         if order_by not in ORDERS:
             raise ValueError(f"Unknown order {order_by!r}: use {', '.join(ORDERS)}.")
-        sources = [self._raw_source(_midnight(start), _midnight(end), watermark)]
-        if watermark is not None:
-            sources.insert(0, self._rolled_source(start, end, dims))
+        sources = [*(self._rolled_sources(start, end, dims) if watermark is not None else []),
+                   self._raw_source(_midnight(start), _midnight(end), watermark)]
         parts = [self._grouped_query(source, dims, user_id=user_id) for source in sources]
         merged = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("parts")
         names = [name for name in ("user_id", "model_alias", "day")
@@ -289,6 +288,16 @@ class SqlRollupRepository:
         if "day" in dims or "month" in dims:
             names.add("day")
         return names
+
+    def _rolled_sources(self, start: date, end: date, dims: frozenset[str]) -> list[_Source]:
+        """The whole months inside ``[start, end)`` from the monthly table (a row per user and
+        model, not per day), the days around them from the daily one — unless by day."""
+        middle, last = _month_ceiling(start), end.replace(day=1)
+        if "day" in dims or middle >= last:
+            return [self._rolled_source(start, end, dims)]
+        return [self._rolled_source(first, stop, dims)
+                for first, stop in ((start, middle), (middle, last), (last, end))
+                if first < stop]
 
     def _rolled_source(self, start: date, end: date, dims: frozenset[str]) -> _Source:
         if start.day == 1 and end.day == 1 and "day" not in dims:

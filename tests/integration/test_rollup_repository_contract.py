@@ -391,7 +391,10 @@ async def test_usage_merges_rollups_and_the_tail_orders_and_pages_in_the_store(
     everything = [*early, *late]
     async with uow() as work:
         for (first, stop), by, order_by in itertools.product(
-                RANGES[:5], (["user", "model"], ["model", "day"], ["month"], ["user"], []),
+                # ... and days, then whole months, then days (three rollup sources)
+                [*RANGES[:5], (date(2025, 12, 20), date(2026, 3, 2)),
+                 (date(2026, 1, 1), date(2026, 2, 27)), (date(2025, 12, 30), date(2026, 3, 1))],
+                (["user", "model"], ["model", "day"], ["month"], ["user"], []),
                 ("credits", "cost", "tokens", "key")):
             chosen = on_days(everything, first, stop)
             want = ranked(summed(chosen, by), order_by)
