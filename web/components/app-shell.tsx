@@ -4,7 +4,8 @@ import Link from "next/link";
 import { usePathname, useSearchParams } from "next/navigation";
 import { Suspense, useEffect, useRef, useState, type ReactNode } from "react";
 import { formatCredits } from "@/lib/format";
-import { ChatIcon, CloseIcon, MenuIcon, PlusIcon } from "./icons";
+import { CardIcon, ChartIcon, ChatIcon, CloseIcon, MenuIcon, PlusIcon } from "./icons";
+import { isAdmin } from "@/lib/roles";
 import { useSession } from "./session-provider";
 
 export function AppShell({ children }: { children: ReactNode }) {
@@ -116,12 +117,32 @@ function Sidebar({ onClose }: { onClose: () => void }) {
         </section>
       </nav>
       <div className="sidebar-foot">
-        {wallet && (
-          <div className="wallet-chip">
-            <span>Credits</span>
-            <strong data-testid="wallet-available">{formatCredits(wallet.balances.available)}</strong>
-          </div>
-        )}
+        <nav aria-label="Account">
+          <ul className="nav-list">
+            <li>
+              <Link className="nav-item" href="/billing/" aria-current={pathname.startsWith("/billing") ? "page" : undefined}
+                data-testid="nav-billing">
+                <span className="room-glyph" aria-hidden="true"><CardIcon /></span>
+                <span className="nav-label">Billing &amp; usage</span>
+                {wallet && (
+                  <span className="nav-meta" data-testid="wallet-available">
+                    {formatCredits(wallet.balances.available)}
+                  </span>
+                )}
+              </Link>
+            </li>
+            {isAdmin(me.roles) && (
+              <li>
+                <Link className="nav-item" href="/admin/" aria-current={pathname.startsWith("/admin") ? "page" : undefined}
+                  data-testid="nav-admin">
+                  <span className="room-glyph" aria-hidden="true"><ChartIcon /></span>
+                  <span className="nav-label">Admin</span>
+                  <span className="badge">{me.roles.includes("owner") ? "Owner" : "Analyst"}</span>
+                </Link>
+              </li>
+            )}
+          </ul>
+        </nav>
         <div className="user-row">
           <span className="user-email" title={me.email}>{me.email}</span>
           <button className="btn btn-ghost btn-sm" type="button" onClick={() => void signOut()}>

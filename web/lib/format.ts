@@ -75,3 +75,69 @@ export function timeAgo(iso: string, now: number = Date.now()): string {
 export function bareHandle(handle: string): string {
   return handle.replace(/^@+/, "");
 }
+
+/** Whole numbers with thousands separators: 12,345. */
+export function formatInt(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+  return Math.round(value).toLocaleString("en-US");
+}
+
+/** Token counts, compact: 950, 12.3k, 4.1M. */
+export function formatTokens(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+  const n = Math.abs(value);
+  if (n < 1000) return String(Math.round(value));
+  if (n < 1_000_000) return `${(value / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
+  return `${(value / 1_000_000).toFixed(n < 10_000_000 ? 1 : 0)}M`;
+}
+
+/** US dollars from the API's exact decimal strings: $12.34, $0.00023 (small amounts keep 2
+ * significant digits rather than rounding to $0.00), $0. */
+export function formatUsd(value: string | number | null | undefined): string {
+  if (value === null || value === undefined || value === "") return "—";
+  const n = typeof value === "number" ? value : Number(value);
+  if (!Number.isFinite(n)) return String(value);
+  const sign = n < 0 ? "−" : "";
+  const a = Math.abs(n);
+  if (a === 0) return "$0";
+  if (a < 0.01) return `${sign}$${Number(a.toPrecision(2))}`;
+  return `${sign}$${a.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+/** A signed amount of credits for the ledger: +100, −0.0091. */
+export function formatSignedCredits(value: string): string {
+  const n = Number(value);
+  if (!Number.isFinite(n)) return value;
+  const text = formatCredits(String(Math.abs(n)));
+  return n > 0 ? `+${text}` : n < 0 ? `−${text}` : text;
+}
+
+/** A ratio as a percentage: "0.4213" → "42.1%". */
+export function formatPercent(value: string | number | null | undefined): string {
+  if (value === null || value === undefined || value === "") return "—";
+  const n = typeof value === "number" ? value : Number(value);
+  if (!Number.isFinite(n)) return String(value);
+  return `${(n * 100).toFixed(Math.abs(n) < 0.1 ? 1 : 0)}%`;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** A UTC day ("2026-11-26") as "Nov 26" (with the year when `withYear`). */
+export function formatDay(day: string, withYear = false): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(day);
+  if (!m) return day;
+  const text = `${MONTHS[Number(m[2]) - 1] ?? m[2]} ${Number(m[3])}`;
+  return withYear ? `${text}, ${m[1]}` : text;
+}
+
+/** An instant as "Nov 26, 2026, 21:15" in the reader's time zone. */
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return iso;
+  return t.toLocaleString("en-US", {
+    month: "short", day: "numeric", year: "numeric", hour: "2-digit", minute: "2-digit", hour12: false,
+  });
+}
+
+export const ROLE_LABELS: Record<string, string> = { owner: "Owner", analyst: "Analyst" };

@@ -24,7 +24,10 @@ export default function HomePage() {
         <section className="section" aria-labelledby="wallet-title">
           <div className="section-head">
             <h2 id="wallet-title">Credits</h2>
-            {wallet?.plan && <span className="badge badge-accent">{wallet.plan.name} plan</span>}
+            <span className="section-actions">
+              {wallet?.plan && <span className="badge badge-accent">{wallet.plan.name} plan</span>}
+              <Link href="/billing/" className="btn btn-sm btn-ghost">Billing &amp; usage →</Link>
+            </span>
           </div>
           {wallet ? (
             <div className="stats" data-testid="wallet-summary">

@@ -40,3 +40,9 @@ export function asAccepted(body: unknown): TurnAccepted {
   if (body && typeof body === "object" && "turn" in body && "stream_url" in body) return body as TurnAccepted;
   throw new ApiError(0, "unexpected_response", "The server did not answer the send as expected.");
 }
+
+/** For the admin reports that also answer CSV (`text/csv`), whose body type the generator
+ * leaves `unknown`: the JSON answer, typed by its schema `T`. */
+export function callJson<T>(request: Promise<FetchResult<unknown>>): Promise<T> {
+  return call(request) as Promise<T>;
+}

@@ -40,3 +40,8 @@ export function errorFromBody(status: number, body: unknown): ApiError {
 export function isApiError(value: unknown, code?: string): value is ApiError {
   return value instanceof ApiError && (code === undefined || value.code === code);
 }
+
+/** Whatever was thrown, as an ApiError (anything else is a transport failure). */
+export function toApiError(err: unknown): ApiError {
+  return err instanceof ApiError ? err : ApiError.network(err);
+}
