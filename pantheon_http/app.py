@@ -33,6 +33,7 @@ from pantheon_http.routers import (
     agents,
     auth,
     billing,
+    dev_outbox,
     direct,
     files,
     health,
@@ -111,8 +112,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
                        upload_prefix=f"{API_PREFIX}/uploads/",
                        upload_max_bytes=MAX_UPLOAD_BODY_BYTES)
     app.add_middleware(RequestContextMiddleware)  # added last: the outermost of the two
-    for family in (auth, tokens, me, rooms, modes, agents, room_chat, turns, direct, files,
-                   models, billing, admin, webhooks):
+    for family in (auth, dev_outbox, tokens, me, rooms, modes, agents, room_chat, turns, direct,
+                   files, models, billing, admin, webhooks):
         app.include_router(family.router, prefix=API_PREFIX)
     app.include_router(health.router)
     install_docs(app, openapi_url=OPENAPI_URL)

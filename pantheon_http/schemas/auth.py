@@ -88,3 +88,9 @@ class TokenIssued(BaseModel):
 
 class TokenList(BaseModel):
     tokens: list[TokenOut] = Field(description="Newest first, revoked ones included.")
+
+
+class DevOutboxLink(BaseModel):
+    email: str
+    link: str = Field(description="The newest sign-in link e-mailed to that address; opening "
+                                  "it shows the confirmation page.")

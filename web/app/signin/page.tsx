@@ -16,6 +16,8 @@ function SignIn() {
   const [error, setError] = useState<ApiError | null>(null);
   const [link, setLink] = useState("");
   const [linkError, setLinkError] = useState<string | null>(null);
+  // On a local development server whose mail goes to the outbox, the link itself.
+  const [devLink, setDevLink] = useState<string | null>(null);
   const emailId = useId();
   const linkId = useId();
 
@@ -32,6 +34,7 @@ function SignIn() {
     try {
       const answer = await call(api.POST("/api/v1/auth/magic-link", { body: { email } }));
       setSent(answer.message);
+      setDevLink(await outboxLink(email));
     } catch (err) {
       setError(err instanceof ApiError ? err : ApiError.network(err));
     } finally {
@@ -41,7 +44,11 @@ function SignIn() {
 
   async function verify(e: FormEvent) {
     e.preventDefault();
-    const token = tokenFrom(link);
+    await signInWith(link);
+  }
+
+  async function signInWith(text: string) {
+    const token = tokenFrom(text);
     if (!token) {
       setLinkError("Paste the whole sign-in link from the e-mail.");
       return;
@@ -69,9 +76,24 @@ function SignIn() {
           <div data-testid="link-sent">
             <h1>Check your inbox</h1>
             <p className="lead" role="status">
-              We sent a sign-in link to <strong>{email}</strong>. {sent.replace(/^Check your inbox: /, "")}
+              We sent a sign-in link to <strong>{email}</strong>. {sent.replace(/^Check your inbox: a sign-in link is on its way\.\s*/, "")}
             </p>
-            <button className="btn" type="button" onClick={() => setSent(null)}>
+            {devLink && (
+              <div className="dev-outbox" data-testid="dev-outbox">
+                <span className="badge badge-warning">Development</span>
+                <p>This server doesn’t send e-mail: the link is in its outbox.</p>
+                <a className="btn btn-primary" href={devLink} data-testid="dev-outbox-link"
+                  onClick={(e) => {
+                    if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+                    e.preventDefault();
+                    void signInWith(devLink);
+                  }}>
+                  Open the sign-in link (development outbox)
+                </a>
+                {linkError && <p className="field-error" role="alert">{linkError}</p>}
+              </div>
+            )}
+            <button className="btn" type="button" onClick={() => { setSent(null); setDevLink(null); }}>
               Use a different e-mail
             </button>
           </div>
@@ -115,6 +137,17 @@ function SignIn() {
       </div>
     </main>
   );
+}
+
+/** The newest sign-in link in a local development server's outbox, or null (the server
+ * answers 404 anywhere else: production, real mail, or another machine). */
+async function outboxLink(email: string): Promise<string | null> {
+  try {
+    const answer = await call(api.GET("/api/v1/auth/dev/outbox/latest", { params: { query: { email } } }));
+    return answer.link;
+  } catch {
+    return null;
+  }
 }
 
 export default function SignInPage() {

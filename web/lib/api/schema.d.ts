@@ -68,6 +68,28 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/dev/outbox/latest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Development only: the newest sign-in link in the outbox
+         * @description Only on a local development server whose mail goes to the outbox, asked from the same
+         *     machine; 404 `not_found` anywhere else. 404 `link_not_found` when the outbox holds no
+         *     sign-in link for that address.
+         */
+        get: operations["latest_outbox_link"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/tokens": {
         parameters: {
             query?: never;
@@ -1480,6 +1502,16 @@ export type components = {
             output: string;
             /** Oe Per Credit */
             oe_per_credit: string;
+        };
+        /** DevOutboxLink */
+        DevOutboxLink: {
+            /** Email */
+            email: string;
+            /**
+             * Link
+             * @description The newest sign-in link e-mailed to that address; opening it shows the confirmation page.
+             */
+            link: string;
         };
         /** DirectAgentIn */
         DirectAgentIn: {
@@ -3349,6 +3381,47 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    latest_outbox_link: {
+        parameters: {
+            query: {
+                /** @description The address the link was sent to. */
+                email: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DevOutboxLink"];
+                };
+            };
+            /** @description No such thing, or not yours (`room_not_found`, `agent_not_found`…). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Breaks a rule (`invalid_mode`, `unknown_model_alias`…) or the schema (`validation_error`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
         };
     };
