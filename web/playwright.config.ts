@@ -58,6 +58,12 @@ export default defineConfig({
       PANTHEON_PORT: port,
       PANTHEON_PUBLIC_URL: baseURL,
       PANTHEON_MAIL_BACKEND: "outbox",
+      // Top-up packs on sale (there is no Stripe key, so checkout still answers 503
+      // payments_not_configured): the billing page shows them.
+      PANTHEON_STRIPE_TOPUPS: JSON.stringify([
+        { id: "pack_500", credits: "500", price_id: "price_e2e_500" },
+        { id: "pack_2000", credits: "2000", price_id: "price_e2e_2000" },
+      ]),
       PANTHEON_LOG_LEVEL: "WARNING",
     },
   },

@@ -4,7 +4,7 @@
  */
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { RoomPage, SCREENS, signIn } from "./support";
+import { RoomPage, SCREENS, grantRole, signIn } from "./support";
 
 async function scan(page: Page, name: string) {
   await page.screenshot({ path: `${SCREENS}/a11y-${name}.png` });
@@ -22,7 +22,9 @@ for (const size of [{ name: "desktop", width: 1280, height: 800 }, { name: "phon
     await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
     await scan(page, `${size.name}-signin`);
 
-    await signIn(page, `axe-${size.name}@example.com`);
+    const email = `axe-${size.name}@example.com`;
+    grantRole(email, "owner"); // so the admin screens can be scanned too
+    await signIn(page, email);
     await scan(page, `${size.name}-home-empty`);
 
     await page.goto("/rooms/new/");
@@ -53,5 +55,34 @@ for (const size of [{ name: "desktop", width: 1280, height: 800 }, { name: "phon
     await page.goto("/");
     await expect(page.getByTestId("wallet-summary")).toBeVisible();
     await scan(page, `${size.name}-home`);
+
+    // Billing and usage: wallet, charts, plans, ledger; then the checkout error.
+    await page.goto("/billing/");
+    await expect(page.getByTestId("ledger-entry").first()).toBeVisible();
+    await expect(page.getByTestId("chart-by-day").locator("svg")).toBeVisible();
+    await scan(page, `${size.name}-billing`);
+    await page.getByRole("button", { name: "Choose Pro" }).click();
+    await expect(page.getByTestId("checkout-error")).toBeVisible();
+    await page.getByTestId("chart-by-model").getByRole("button", { name: "Table" }).click();
+    await scan(page, `${size.name}-billing-error`);
+
+    // The admin dashboard: analytics, users, one user, the audit log, settings.
+    await page.goto("/admin/");
+    await expect(page.getByTestId("usage-row").first()).toBeVisible();
+    await expect(page.getByTestId("chart-active").locator("svg")).toBeVisible();
+    await scan(page, `${size.name}-admin`);
+    await page.goto("/admin/users/");
+    await expect(page.getByTestId("user-row").first()).toBeVisible();
+    await scan(page, `${size.name}-admin-users`);
+    await page.goto(`/admin/user/?email=${encodeURIComponent(email)}`);
+    await expect(page.getByTestId("user-detail")).toBeVisible();
+    await expect(page.getByTestId("audit-table")).toBeVisible();
+    await scan(page, `${size.name}-admin-user`);
+    await page.goto("/admin/audit/");
+    await expect(page.getByTestId("audit-row").first()).toBeVisible();
+    await scan(page, `${size.name}-admin-audit`);
+    await page.goto("/admin/settings/");
+    await expect(page.getByTestId("manager-model-select")).toBeVisible();
+    await scan(page, `${size.name}-admin-settings`);
   });
 }

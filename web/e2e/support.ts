@@ -1,7 +1,8 @@
 /** Page objects and helpers for the e2e specs (data-testid and accessible names). */
-import { expect, type Page } from "@playwright/test";
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
 export const SCREENS = "test-results/screens";
 
@@ -82,4 +83,68 @@ export function rendered(markdown: string): string {
     .replace(/\*\*|__|`/g, "")
     .replace(/\s+/g, " ")
     .trim();
+}
+
+/** Runs the `pantheon` CLI as the local operator, on the data directory the server uses. */
+export function pantheonCli(...args: string[]): string {
+  const python = process.env.PANTHEON_PYTHON ?? resolve(__dirname, "../../.venv/bin/python");
+  return execFileSync(join(dirname(python), "pantheon"), args, {
+    encoding: "utf8",
+    env: {
+      ...process.env, FORCE_COLOR: undefined, NO_COLOR: "1",
+      PANTHEON_DATA_DIR: process.env.PANTHEON_E2E_DATA_DIR!, PANTHEON_LOG_LEVEL: "WARNING",
+    },
+  });
+}
+
+/** Grants an admin role with `pantheon admin grant` (the user is created if new). */
+export function grantRole(email: string, role: "owner" | "analyst") {
+  const granted = JSON.parse(pantheonCli("admin", "grant", email, "--role", role, "--json")) as { roles: string[] };
+  expect(granted.roles).toContain(role);
+}
+
+/** Signs `request` in over the API (magic link from the outbox, then verify): its cookies
+ * are that user's session. */
+export async function apiSignIn(request: APIRequestContext, email: string) {
+  expect((await request.post("/api/v1/auth/magic-link", { data: { email } })).status()).toBe(202);
+  const token = new URL(await outboxLink(email)).searchParams.get("token");
+  expect((await request.post("/api/v1/auth/verify", { data: { token } })).status()).toBe(200);
+}
+
+/** A room with two agents and one finished roundtable turn: usage in the wallet, the
+ * ledger and the analytics. */
+export async function makeUsage(request: APIRequestContext, name = "Usage") {
+  const room = await (await request.post("/api/v1/rooms", { data: { name, mode: "roundtable" } })).json();
+  for (const agent of [{ name: "Ana", model_alias: "qwen" }, { name: "Ben", model_alias: "deepseek" }]) {
+    expect((await request.post(`/api/v1/rooms/${room.id}/agents`, { data: agent })).status()).toBe(201);
+  }
+  const sent = await request.post(`/api/v1/rooms/${room.id}/messages`, {
+    data: { content: "Give me one launch risk." }, headers: { Accept: "application/json" },
+  });
+  expect(sent.status()).toBe(202);
+  const { turn } = await sent.json();
+  await expect
+    .poll(async () => (await (await request.get(`/api/v1/turns/${turn.id}`)).json()).turn.status, { timeout: 60_000 })
+    .toBe("completed");
+  return room.id as string;
+}
+
+/** Nothing spills sideways (a phone-width check). */
+export async function expectNoSidewaysScroll(page: Page) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+}
+
+/** A screenshot of the whole page. Screens scroll inside their own pane (`.page`), which
+ * `fullPage` does not see, so the viewport grows to the pane's height for the shot. */
+export async function screenshotAll(page: Page, path: string) {
+  const size = page.viewportSize()!;
+  const height = await page.evaluate(() => {
+    const pane = document.querySelector(".page");
+    return pane ? pane.getBoundingClientRect().top + pane.scrollHeight : document.documentElement.scrollHeight;
+  });
+  await page.setViewportSize({ width: size.width, height: Math.min(Math.max(Math.ceil(height), size.height), 6000) });
+  await page.waitForTimeout(150); // charts re-measure their width
+  await page.screenshot({ path });
+  await page.setViewportSize(size);
 }
