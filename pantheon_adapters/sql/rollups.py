@@ -191,15 +191,10 @@ class SqlRollupRepository:
         events in ``window``."""
         raw = llm_call_events
         bucket = (self._utc_month if by_month else self._utc_day)(raw.c.created_at)
-        failed = case((raw.c.status != CallStatus.OK.value, 1), else_=0)
-        return (
-            select(bucket, raw.c.user_id, raw.c.model_alias, func.count(), func.sum(failed),
-                   func.sum(raw.c.prompt_tokens), func.sum(raw.c.cached_tokens),
-                   func.sum(raw.c.completion_tokens), func.sum(raw.c.provider_cost_usd),
-                   func.sum(raw.c.credits_burned))
-            .where(*window)
-            .group_by(bucket, raw.c.user_id, raw.c.model_alias)
-        )
+        sums = self._raw_source_sums()
+        return (select(bucket, raw.c.user_id, raw.c.model_alias,
+                       *(sums[name] for name in SUM_COLUMNS))
+                .where(*window).group_by(bucket, raw.c.user_id, raw.c.model_alias))
 
     async def first_event_day(self) -> date | None:
         raw = llm_call_events
@@ -239,25 +234,17 @@ class SqlRollupRepository:
                    self._raw_source(_midnight(start), _midnight(end), watermark)]
         parts = [self._grouped_query(source, dims, user_id=user_id) for source in sources]
         merged = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("parts")
-        names = [name for name in ("user_id", "model_alias", "day")
-                 if name in self._key_names(dims)]
-        keys: dict[str, ColumnElement[Any]] = {name: merged.c[name] for name in names}
-        sums = {name: func.sum(merged.c[name]) for name in SUM_COLUMNS}
-        query = select(*(key.label(name) for name, key in keys.items()),
+        keys: dict[str, ColumnElement[Any]] = {
+            name: merged.c[name] for name in self._group_keys(sources[-1], dims)}
+        sums: dict[str, ColumnElement[Any]] = {name: func.sum(merged.c[name])
+                                               for name in SUM_COLUMNS}
+        query: Select[Any] = select(*(key.label(name) for name, key in keys.items()),
                        *(total.label(name) for name, total in sums.items()),
                        func.count().over().label("groups"),
                        *(func.sum(total).over().label(f"all_{name}")
                          for name, total in sums.items()))
         query = query.group_by(*keys.values()) if keys else query.having(func.count() > 0)
-        ranking = {"credits": sums["credits"], "cost": sums["provider_cost_usd"],
-                   "tokens": sums["prompt_tokens"] + sums["completion_tokens"]}
-        ordering: list[ColumnElement[Any]] = [] if order_by == "key" else [
-            ranking[order_by].desc()]
-        ordering += [key if name == "day" else self._key(key) for name, key in keys.items()]
-        if ordering:
-            query = query.order_by(*ordering)
-        if limit is not None:
-            query = query.limit(limit)
+        query = self._ordered(query, sums, keys, order_by, limit)
         if offset:
             query = query.offset(offset)
         rows = await self._tx.rows(query)
@@ -277,17 +264,6 @@ class SqlRollupRepository:
             credits=Decimal(first["all_credits"]))
         return UsagePage(rows=[self._totals(row, keys) for row in rows],
                          groups=int(first["groups"]), total=total)
-
-    @staticmethod
-    def _key_names(dims: frozenset[str]) -> set[str]:
-        names = set()
-        if "user" in dims:
-            names.add("user_id")
-        if "model" in dims:
-            names.add("model_alias")
-        if "day" in dims or "month" in dims:
-            names.add("day")
-        return names
 
     def _rolled_sources(self, start: date, end: date, dims: frozenset[str]) -> list[_Source]:
         """The whole months inside ``[start, end)`` from the monthly table (a row per user and
@@ -317,17 +293,22 @@ class SqlRollupRepository:
     def _raw_source(self, start: datetime, end: datetime,
                     recorded_from: datetime | None) -> _Source:
         raw = llm_call_events
-        failed = case((raw.c.status != CallStatus.OK.value, 1), else_=0)
         return _Source(
             user_id=raw.c.user_id, model_alias=raw.c.model_alias,
             day=self._utc_day(raw.c.created_at), month=self._utc_month(raw.c.created_at),
-            sums={"calls": func.count(), "failed_calls": func.sum(failed),
-                  "prompt_tokens": func.sum(raw.c.prompt_tokens),
-                  "cached_tokens": func.sum(raw.c.cached_tokens),
-                  "completion_tokens": func.sum(raw.c.completion_tokens),
-                  "provider_cost_usd": func.sum(raw.c.provider_cost_usd),
-                  "credits": func.sum(raw.c.credits_burned)},
-            where=self._recent(start, end, recorded_from))
+            sums=self._raw_source_sums(), where=self._recent(start, end, recorded_from))
+
+    @staticmethod
+    def _raw_source_sums() -> dict[str, ColumnElement[Any]]:
+        """``SUM_COLUMNS`` as aggregates of ``llm_call_events``."""
+        raw = llm_call_events
+        failed = case((raw.c.status != CallStatus.OK.value, 1), else_=0)
+        return {"calls": func.count(), "failed_calls": func.sum(failed),
+                "prompt_tokens": func.sum(raw.c.prompt_tokens),
+                "cached_tokens": func.sum(raw.c.cached_tokens),
+                "completion_tokens": func.sum(raw.c.completion_tokens),
+                "provider_cost_usd": func.sum(raw.c.provider_cost_usd),
+                "credits": func.sum(raw.c.credits_burned)}
 
     async def totals(self, start: date, end: date, *, by: Sequence[str],
                      user_id: UserId | None = None, order_by: str | None = None,
@@ -444,17 +425,22 @@ class SqlRollupRepository:
             raise ValueError(f"Unknown order {order_by!r}: use {', '.join(ORDERS)}.")
         keys = self._group_keys(source, dims)
         query = self._grouped_query(source, dims, user_id=user_id)
-        sums = source.sums
+        query = self._ordered(query, source.sums, keys, order_by or "key", limit)
+        return [self._totals(row, keys) for row in await self._tx.rows(query)]
+
+    def _ordered(self, query: Select[Any], sums: dict[str, ColumnElement[Any]],
+                 keys: dict[str, ColumnElement[Any]], order_by: str,
+                 limit: int | None) -> Select[Any]:
+        """``order_by`` descending (``key``: none), ties by the group key in code-point
+        order; at most ``limit`` rows."""
         ranking = {"credits": sums["credits"], "cost": sums["provider_cost_usd"],
                    "tokens": sums["prompt_tokens"] + sums["completion_tokens"]}
-        ordering: list[ColumnElement[Any]] = [] if order_by in (None, "key") else [
+        ordering: list[ColumnElement[Any]] = [] if order_by == "key" else [
             ranking[order_by].desc()]
         ordering += [key if name == "day" else self._key(key) for name, key in keys.items()]
         if ordering:
             query = query.order_by(*ordering)
-        if limit is not None:
-            query = query.limit(limit)
-        return [self._totals(row, keys) for row in await self._tx.rows(query)]
+        return query if limit is None else query.limit(limit)
 
     @staticmethod
     def _totals(row: Row[Any], keys: dict[str, ColumnElement[Any]]) -> UsageTotals:
