@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_KEY_CHARS = 16
@@ -36,7 +36,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     host: str = "127.0.0.1"
-    port: int = 8000
+    # PANTHEON_PORT, else PORT: the variable hosting platforms (Railway, Heroku, …) set for
+    # the web process.
+    port: int = Field(default=8000, validation_alias=AliasChoices("PANTHEON_PORT", "PORT",
+                                                                  "port"))
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     auto_migrate: bool | None = None
