@@ -27,15 +27,22 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Interface to bind (default: "
                                                   "PANTHEON_HOST, 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default: PANTHEON_PORT, 8000).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: PANTHEON_PORT, else PORT, "
+                                                  "else 8000).")] = None,
     reload: Annotated[bool, typer.Option(help="Restart when the code changes "
                                               "(development).")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes sharing the port (one "
+                                                     "event loop each; more than one wants "
+                                                     "PostgreSQL and Redis).")] = 1,
 ) -> None:
     """Run the web app and API; the embedded database is migrated first."""
     import uvicorn
 
     run = Invocation(ctx)
     settings = run.settings()
+    if workers > 1 and reload:
+        run.out.usage_error("workers_with_reload", "--reload runs one process: drop --workers "
+                                                   "or --reload.")
     host, port = host or settings.host, port or settings.port
     if settings.should_auto_migrate:
         with run.out.status("Migrating the database…"):
@@ -50,6 +57,7 @@ def serve(
     # Pantheon writes its own access log (without query strings, which can carry sign-in
     # tokens); client addresses come from X-Forwarded-For only behind a trusted proxy.
     uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, reload=reload,
+                workers=workers if workers > 1 else None,
                 log_level=settings.log_level.lower(), access_log=False, proxy_headers=True)
 
 
