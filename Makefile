@@ -27,11 +27,26 @@ install-dev: $(VENV)/.installed-dev
 serve: install web-build
 	$(BIN)/pantheon serve
 
-## test: install with the dev extra, then layering, lint, types and the whole test suite,
-## spread over TEST_WORKERS processes (pytest-xdist; TEST_WORKERS=0 runs it in this one)
+## test: install with the dev extra, then layering, lint and types (Python and TypeScript), the
+## web app's build and unit tests, then the Python suite spread over TEST_WORKERS processes
+## (pytest-xdist; TEST_WORKERS=0 runs it in this one) while Playwright drives the built app in
+## Chromium beside it (it mostly waits on streams, so the two share the cores well; its log is
+## printed after pytest's). WEB_TESTS=0 leaves the web app out (for a quick local run).
 TEST_WORKERS ?= 2
+WEB_TESTS    ?= 1
+WEB_E2E_LOG  := $(WEB)/test-results/e2e.log
+ifeq ($(WEB_TESTS),0)
 test: install-dev lint typecheck
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
+else
+test: install-dev lint typecheck web-unit web-browser
+	@mkdir -p $(dir $(WEB_E2E_LOG))
+	@( $(MAKE) --no-print-directory web-e2e > $(WEB_E2E_LOG) 2>&1; echo $$? > $(WEB_E2E_LOG).rc ) & \
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal; py=$$?; wait; \
+	echo "---- web end-to-end tests (Playwright, Chromium): $(WEB_E2E_LOG) ----"; \
+	cat $(WEB_E2E_LOG); web=$$(cat $(WEB_E2E_LOG).rc); \
+	echo "pytest exit $$py, Playwright exit $$web"; test $$py -eq 0 && test $$web -eq 0
+endif
 
 lint: install-dev
 	$(BIN)/lint-imports
@@ -82,9 +97,21 @@ web-browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q chromium)
 
 ## web-test: type-check, Vitest unit tests, then Playwright against a real `pantheon serve`
-web-test: install web-build web-browser
+web-test: web-unit web-browser
+	$(MAKE) --no-print-directory web-e2e
+
+## web-unit: build the app (needs Node.js), type-check it and run its Vitest unit tests
+.PHONY: web-unit web-e2e web-require-node
+web-require-node:
+	@command -v node >/dev/null 2>&1 || { echo "error: Node.js (>= 20.9) is needed to build and test the web app (WEB_TESTS=0 skips it)"; exit 1; }
+
+web-unit: install web-require-node
+	$(MAKE) --no-print-directory $(WEB)/out/index.html
 	cd $(WEB) && npx tsc --noEmit
 	cd $(WEB) && npx vitest run
+
+# Playwright against a real `pantheon serve` serving the built app (screenshots: web/test-results/).
+web-e2e: install
 	cd $(WEB) && PANTHEON_PYTHON=$(abspath $(BIN)/python) npx playwright test
 
 clean:

@@ -600,6 +600,14 @@ class _Ledger:
             and e.reservation_id is not None and e.reservation_id not in released
             and e.created_at < older_than)
 
+    async def held_for_user(self, user_id: UserId, *, since: datetime) -> Decimal:
+        released = {e.reservation_id for e in self.s.ledger if e.kind is EntryKind.RELEASE}
+        return credits(ZERO - sum((e.amount for e in self.s.ledger
+                                   if e.user_id == user_id and e.kind is EntryKind.RESERVE
+                                   and e.reservation_id is not None
+                                   and e.reservation_id not in released
+                                   and e.created_at >= since), ZERO))
+
     async def burned_between(self, user_id: UserId, start: datetime, end: datetime) -> Decimal:
         return credits(ZERO - sum((e.amount for e in self.s.ledger
                                    if e.user_id == user_id and e.kind is EntryKind.BURN

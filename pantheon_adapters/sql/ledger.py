@@ -111,6 +111,19 @@ class SqlLedgerRepository:
             .order_by(ledger.c.created_at, ledger.c.id))
         return [_entry(row) for row in rows]
 
+    async def held_for_user(self, user_id: UserId, *, since: datetime) -> Decimal:
+        released = ledger.alias("released")
+        row = await self._tx.first(
+            select(func.sum(ledger.c.amount))
+            .where(ledger.c.user_id == user_id, ledger.c.kind == EntryKind.RESERVE.value,
+                   ledger.c.created_at >= since, ledger.c.reservation_id.is_not(None),
+                   ~select(released.c.id)
+                   .where(released.c.reservation_id == ledger.c.reservation_id,
+                          released.c.kind == EntryKind.RELEASE.value)
+                   .exists()))
+        total = None if row is None else row[0]
+        return credits(0 - Decimal(total or 0))
+
     async def burned_between(self, user_id: UserId, start: datetime, end: datetime) -> Decimal:
         row = await self._tx.first(
             select(func.sum(ledger.c.amount))

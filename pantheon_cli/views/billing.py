@@ -50,6 +50,7 @@ class WalletData(TypedDict):
     monthly_cap: str | None
     models: list[str]
     burned_this_month: str
+    reserved: str
 
 
 def wallet_data(view: WalletView) -> WalletData:
@@ -61,7 +62,8 @@ def wallet_data(view: WalletView) -> WalletData:
                                                 monthly_credits=credit_text(plan.monthly_credits)),
         period_end=iso(wallet.period_end), subscription_status=wallet.subscription_status,
         monthly_cap=None if wallet.monthly_cap is None else credit_text(wallet.monthly_cap),
-        models=list(view.models), burned_this_month=credit_text(view.burned_this_month))
+        models=list(view.models), burned_this_month=credit_text(view.burned_this_month),
+        reserved=credit_text(view.reserved))
 
 
 def wallet_panel(wallet: WalletData) -> RenderableType:
@@ -71,6 +73,7 @@ def wallet_panel(wallet: WalletData) -> RenderableType:
     grid.add_row(label("Available"), Text(f"{wallet['available']} credits", style="bold"))
     grid.add_row(label("  plan"), wallet["plan_credits"])
     grid.add_row(label("  top-up"), wallet["topup_credits"])
+    grid.add_row(label("Reserved"), f"{wallet['reserved']} (held by calls in progress)")
     plan = wallet["plan"]
     grid.add_row(label("Plan"), NONE if plan is None else
                  f"{plan['name']} ({plan['monthly_credits']} credits a month)")

@@ -297,6 +297,10 @@ class LedgerRepository(Protocol):
     async def burned_between(self, user_id: UserId, start: datetime, end: datetime) -> Decimal:
         """Credits burned (a positive number) in ``[start, end)``."""
         ...
+    async def held_for_user(self, user_id: UserId, *, since: datetime) -> Decimal:
+        """Credits (a positive number) still held by the user's ``reserve`` entries made at or
+        after ``since`` whose reservation has no ``release`` yet."""
+        ...
 
 
 class PaymentEventRepository(Protocol):

@@ -41,6 +41,7 @@ class WalletView:
     plan: Plan | None
     models: tuple[str, ...]
     burned_this_month: Decimal
+    reserved: Decimal = Decimal(0)  # held by calls in progress (already out of the balances)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +95,19 @@ class GetWallet(_Billing):
             wallet = await open_wallet(uow, self.deps, user_id)
             start = month_start(now)
             burned = await uow.ledger.burned_between(user_id, start, next_month(start))
+            reserved = await uow.ledger.held_for_user(user_id, since=now - self._hold_lookback())
             await uow.commit()  # a first look creates the wallet (and its welcome grant)
         plan = PLANS.get(wallet.plan_id) if wallet.plan_id else None
         models = tuple(sorted(m.value for m in allowed_models(wallet.plan_id,
                                                               wallet.allowed_models)))
-        return WalletView(wallet=wallet, plan=plan, models=models, burned_this_month=burned)
+        return WalletView(wallet=wallet, plan=plan, models=models, burned_this_month=burned,
+                          reserved=reserved)
+
+    def _hold_lookback(self) -> timedelta:
+        """How far back open holds are looked for: a hold lives as long as one call, and the
+        sweep releases any older than the reservation TTL, so a day (or 4 TTLs) holds them all
+        while keeping the scan to the user's recent entries."""
+        return max(timedelta(days=1), 4 * timedelta(seconds=self.deps.billing.reservation_ttl_s))
 
 
 class ListLedger(_Billing):

@@ -28,7 +28,7 @@ from pantheon_core.usecases.analytics import (
     UsageReportRow,
 )
 from pantheon_http.schemas.base import RequestModel
-from pantheon_http.schemas.billing import CREDITS, BalancesOut
+from pantheon_http.schemas.billing import CREDITS, BucketBalancesOut
 
 CsvCell = str | int | None
 CsvTable = tuple[list[str], list[list[CsvCell]]]
@@ -57,7 +57,7 @@ class UserAdminOut(BaseModel):
     created_at: datetime
     roles: list[str] = Field(description="Admin roles: `owner`, `analyst`.")
     plan_id: str | None
-    balances: BalancesOut
+    balances: BucketBalancesOut
     monthly_cap: str | None = Field(description=f"Null: no cap. {CREDITS}")
     model_policy: list[str] | None = Field(description="The admin's allowlist on top of the "
                                                        "plan's; null: the plan decides.")
@@ -72,9 +72,9 @@ class UserAdminOut(BaseModel):
             id=user.id, email=user.email, display_name=user.display_name,
             status=user.status.value, created_at=user.created_at,
             roles=sorted(r.value for r in summary.roles), plan_id=wallet.plan_id,
-            balances=BalancesOut(plan=credit_text(wallet.plan_balance),
-                                 topup=credit_text(wallet.topup_balance),
-                                 available=credit_text(wallet.available)),
+            balances=BucketBalancesOut(plan=credit_text(wallet.plan_balance),
+                                       topup=credit_text(wallet.topup_balance),
+                                       available=credit_text(wallet.available)),
             monthly_cap=None if wallet.monthly_cap is None else credit_text(wallet.monthly_cap),
             model_policy=None if wallet.allowed_models is None else list(wallet.allowed_models),
             models=list(summary.models), burned_this_month=credit_text(summary.burned_this_month),

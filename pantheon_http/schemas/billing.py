@@ -28,10 +28,16 @@ def _credits(value: Decimal) -> str:
     return _exact(credits(value))
 
 
-class BalancesOut(BaseModel):
+class BucketBalancesOut(BaseModel):
     plan: str = Field(description=f"Plan credits of the current period. {CREDITS}")
     topup: str = Field(description=f"Top-up credits; they do not expire. {CREDITS}")
     available: str = Field(description=f"Plan plus top-up; spent plan first. {CREDITS}")
+
+
+class BalancesOut(BucketBalancesOut):
+    reserved: str = Field(description="Held by model calls in progress: already taken out of "
+                                      "the buckets above, given back (less what the call "
+                                      f"burns) when the call ends. {CREDITS}")
 
 
 class PlanRef(BaseModel):
@@ -56,7 +62,8 @@ class WalletOut(BaseModel):
         return cls(
             balances=BalancesOut(plan=_credits(wallet.plan_balance),
                                  topup=_credits(wallet.topup_balance),
-                                 available=_credits(wallet.available)),
+                                 available=_credits(wallet.available),
+                                 reserved=_credits(view.reserved)),
             plan=None if plan is None else PlanRef(
                 id=plan.id, name=plan.name, monthly_credits=_credits(plan.monthly_credits)),
             period_end=wallet.period_end, subscription_status=wallet.subscription_status,

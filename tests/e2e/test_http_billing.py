@@ -72,7 +72,8 @@ async def _sent_turn(client: httpx.AsyncClient, fake: FakeApp, room: Json, conte
 async def test_a_new_wallet_has_the_welcome_credits(alice: httpx.AsyncClient) -> None:
     wallet = await _json(alice, f"{BILLING}/wallet")
     assert wallet == {
-        "balances": {"plan": "0.000000", "topup": "100.000000", "available": "100.000000"},
+        "balances": {"plan": "0.000000", "topup": "100.000000", "available": "100.000000",
+                     "reserved": "0.000000"},
         "plan": None, "period_end": None, "subscription_status": None, "monthly_cap": None,
         "models": ["deepseek", "gpt_oss", "llama", "premium", "qwen"],
         "burned_this_month": "0.000000"}

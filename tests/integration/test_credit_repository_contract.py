@@ -450,3 +450,26 @@ async def test_concurrent_claims_of_one_event_let_exactly_one_through(
         for _ in range(10):
             group.start_soon(deliver)
     assert sorted(outcomes) == [False] * 9 + [True]
+
+
+async def test_held_for_user_sums_the_open_holds_since_a_bound(uow: Factory) -> None:
+    ada, bob = UserId(new_id()), UserId(new_id())
+    granted = grant(Wallet(user_id=ada), Bucket.TOPUP, Decimal("10"), key="g:ada", now=T0)
+    settled_hold = reserve(granted.wallet, Decimal("2"), reservation_id="h-settled",
+                           now=seconds(1))
+    settled = settle(settled_hold.wallet, settled_hold.entries, Decimal("0.5"),
+                     key="burn:h-settled", now=seconds(2))
+    old = reserve(settled.wallet, Decimal("1.25"), reservation_id="h-old", now=seconds(3))
+    recent = reserve(old.wallet, Decimal("0.75"), reservation_id="h-recent", now=seconds(20))
+    bobs = an_entry(bob, "-4", at=seconds(20), kind=EntryKind.RESERVE, reservation_id="h-bob",
+                    key="reserve:h-bob:topup")
+    await appended(uow, list(granted.entries), list(settled_hold.entries), list(settled.entries),
+                   list(old.entries), list(recent.entries), [bobs])
+    async with uow() as work:
+        everything = await work.ledger.held_for_user(ada, since=T0)
+        only_recent = await work.ledger.held_for_user(ada, since=seconds(10))
+        nobody = await work.ledger.held_for_user(UserId(new_id()), since=T0)
+        of_bob = await work.ledger.held_for_user(bob, since=T0)
+    assert everything == Decimal("2") and only_recent == Decimal("0.75")
+    assert nobody == 0 and isinstance(nobody, Decimal) and not nobody.is_signed()
+    assert of_bob == Decimal("4")

@@ -186,3 +186,23 @@ async def test_grant_is_owner_only_and_audited() -> None:
     refused, audit = app.store.audit_events  # the refused attempt is audited too
     assert (refused.action, refused.outcome, refused.after) == ("billing.grant", "refused", {})
     assert (audit.action, audit.outcome) == ("billing.grant", "ok")
+
+
+async def test_the_wallet_reports_the_credits_held_by_open_reservations() -> None:
+    from pantheon_core.domain.wallets import reserve
+    from pantheon_core.usecases.ledger import apply, open_wallet
+
+    app = fake_app()
+    actor, _room = await room_of(app, "Scout")
+    assert (await app.uc.get_wallet(actor)).reserved == 0
+    deps = app.uc.get_wallet.deps
+    async with deps.uow() as uow:
+        wallet = await open_wallet(uow, deps, actor.require_user())
+        held = reserve(wallet, Decimal("3.5"), reservation_id="r-open", now=app.clock.now())
+        await apply(uow, held)
+        await uow.commit()
+    view = await app.uc.get_wallet(actor)
+    assert view.reserved == Decimal("3.5")
+    assert view.wallet.available == Decimal("96.5")  # the hold is already out of the buckets
+    app.clock.advance(days=2)  # far older than any call: left to the sweep
+    assert (await app.uc.get_wallet(actor)).reserved == 0

@@ -240,7 +240,7 @@ test("admin as an owner: cap, suspend and reactivate a user, and see it audited"
   // The audit log, filtered by action and since today.
   await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Audit log" }).click();
   await page.getByTestId("audit-action").selectOption("admin.user");
-  await page.getByTestId("audit-since").fill(new Date().toISOString().slice(0, 10));
+  await page.getByTestId("audit-since").fill(`${new Date().toISOString().slice(0, 10)}T00:00`);
   await page.getByTestId("audit-apply").click();
   const rows = page.getByTestId("audit-row");
   await expect(rows.filter({ hasText: "max@example.com" })).toHaveCount(2);

@@ -1401,6 +1401,29 @@ export type components = {
              * @description Plan plus top-up; spent plan first. Credits as an exact decimal string, e.g. `"0.450000"`.
              */
             available: string;
+            /**
+             * Reserved
+             * @description Held by model calls in progress: already taken out of the buckets above, given back (less what the call burns) when the call ends. Credits as an exact decimal string, e.g. `"0.450000"`.
+             */
+            reserved: string;
+        };
+        /** BucketBalancesOut */
+        BucketBalancesOut: {
+            /**
+             * Plan
+             * @description Plan credits of the current period. Credits as an exact decimal string, e.g. `"0.450000"`.
+             */
+            plan: string;
+            /**
+             * Topup
+             * @description Top-up credits; they do not expire. Credits as an exact decimal string, e.g. `"0.450000"`.
+             */
+            topup: string;
+            /**
+             * Available
+             * @description Plan plus top-up; spent plan first. Credits as an exact decimal string, e.g. `"0.450000"`.
+             */
+            available: string;
         };
         /** CapIn */
         CapIn: {
@@ -2985,7 +3008,7 @@ export type components = {
             roles: string[];
             /** Plan Id */
             plan_id: string | null;
-            balances: components["schemas"]["BalancesOut"];
+            balances: components["schemas"]["BucketBalancesOut"];
             /**
              * Monthly Cap
              * @description Null: no cap. Credits as an exact decimal string, e.g. `"0.450000"`.

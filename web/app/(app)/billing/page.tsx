@@ -12,7 +12,7 @@ import { useQueryParam } from "@/hooks/use-query-param";
 import { api, call } from "@/lib/api/client";
 import { toApiError, type ApiError } from "@/lib/api/errors";
 import type { LedgerEntry, Offer, Usage } from "@/lib/api/types";
-import { HOLDS, heldCredits } from "@/lib/billing";
+import { HOLDS } from "@/lib/billing";
 import { addDays, fillDays, firstOfMonth, utcToday } from "@/lib/charts";
 import {
   MODEL_LABELS, creditsLabel, formatCredits, formatDateTime, formatDay, formatInt, formatSignedCredits, formatTokens,
@@ -132,7 +132,6 @@ function Billing() {
     }
   }
 
-  const held = useMemo(() => heldCredits(entries), [entries]);
   const visible = showHolds ? entries : entries.filter((e) => !HOLDS.has(e.kind));
   const days = useMemo(
     () => (byDay ? fillDays(from, today, byDay.rows, (r) => r.key, (r) => Number(r.credits)) : []),
@@ -141,6 +140,7 @@ function Billing() {
   const plan = Number(wallet?.balances.plan ?? 0);
   const topup = Number(wallet?.balances.topup ?? 0);
   const available = Number(wallet?.balances.available ?? 0);
+  const held = Number(wallet?.balances.reserved ?? 0);
   const cap = wallet?.monthly_cap ? Number(wallet.monthly_cap) : null;
   const burned = Number(wallet?.burned_this_month ?? 0);
   const meterTotal = Math.max(plan + topup + held, 1e-9);

@@ -44,7 +44,8 @@ function Audit() {
     action: f.action.trim() || undefined,
     target: f.target.trim() || undefined,
     outcome: f.outcome || undefined,
-    since: f.since ? `${f.since}T00:00:00Z` : undefined,
+    // datetime-local gives YYYY-MM-DDTHH:MM (seconds only with a finer step), read as UTC
+    since: f.since ? `${f.since.length === 16 ? `${f.since}:00` : f.since}Z` : undefined,
     limit: PAGE,
   });
 
@@ -121,8 +122,8 @@ function Audit() {
           </select>
         </div>
         <div className="field">
-          <label className="label" htmlFor={`${id}-since`}>Since (UTC day)</label>
-          <input id={`${id}-since`} className="input" type="date" value={draft.since} onChange={(e) => set({ since: e.target.value })}
+          <label className="label" htmlFor={`${id}-since`}>Since (UTC)</label>
+          <input id={`${id}-since`} className="input" type="datetime-local" step={60} value={draft.since} onChange={(e) => set({ since: e.target.value })}
             data-testid="audit-since" />
         </div>
         <div className="filters-actions">
