@@ -42,9 +42,13 @@ from pantheon_core.usecases.deps import (
 
 if TYPE_CHECKING:
     from pantheon_adapters.jobs.dramatiq_jobs import JobRuntime
+    from pantheon_adapters.observability.metrics import Metrics
+    from pantheon_adapters.observability.metrics_server import MetricsServer
 
-__all__ = ["Container", "JobRuntime", "Settings", "build_container", "build_job_runtime",
-           "database_current", "database_downgrade", "database_upgrade", "load_settings"]
+__all__ = ["Container", "JobRuntime", "Metrics", "Settings", "build_container",
+           "build_job_runtime", "check_metrics_access", "database_current",
+           "database_downgrade", "database_upgrade", "load_settings", "new_metrics",
+           "setup_observability", "start_worker_metrics"]
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -63,19 +67,30 @@ class Container:
     readiness_checks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     latest_login_link: Callable[[str], str | None] = lambda _email: None
     jobs_runtime: JobRuntime | None = None  # the job broker this container sends to (if any)
+    metrics: Metrics = field(default_factory=lambda: new_metrics())
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def readiness(self) -> dict[str, str]:
-        """``{"database": "ok", "redis": "error: …"}`` for every dependency this process uses."""
+        """``{"database": "ok", "redis": "error: …"}`` for every dependency this process uses,
+        all checked at once, each within ``settings.readiness_timeout_s`` (a dependency that
+        does not answer by then is an error, so a hung one cannot hang the probe)."""
         report: dict[str, str] = {}
-        for name, check in self.readiness_checks.items():
+        timeout_s = self.settings.readiness_timeout_s
+
+        async def probe(name: str, check: Callable[[], Awaitable[None]]) -> None:
             try:
-                with anyio.fail_after(3):
+                with anyio.fail_after(timeout_s):
                     await check()
                 report[name] = "ok"
-            except Exception as exc:
+            except TimeoutError:
+                report[name] = f"error: no answer within {timeout_s:g} s"
+            except Exception as exc:  # a probe reports every failure; it never raises
                 report[name] = f"error: {type(exc).__name__}: {exc}"[:300]
-        return report
+
+        async with anyio.create_task_group() as group:
+            for name, check in self.readiness_checks.items():
+                group.start_soon(probe, name, check)
+        return {name: report[name] for name in self.readiness_checks}
 
     async def aclose(self) -> None:
         """Let running turns finish (or end them) first, while every adapter still works;
@@ -114,6 +129,7 @@ async def build_container(
     documents: DocumentParser | None = None,
     jobs: JobQueue | None = None,
     payments: Payments | None = None,
+    metrics: Metrics | None = None,
     inside_worker: bool = False,
 ) -> Container:
     """Wire every port from ``settings``; a keyword given here replaces the built adapter.
@@ -125,6 +141,9 @@ async def build_container(
 
     ``inside_worker``: this container runs jobs inside a worker (the host of a runtime), so
     it starts no worker of its own and does not migrate the database again.
+
+    ``metrics``: the process's (its entry point makes one); without, the container gets its
+    own. The containers its job runtime builds share it.
     """
     from pantheon_adapters.sql.database import Database
 
@@ -135,6 +154,8 @@ async def build_container(
             "blobs": blobs, "documents": documents, "payments": payments}.items()
         if value is not None}
     settings = settings or load_settings()
+    metrics = metrics or new_metrics()
+    overrides["metrics"] = metrics
     clock = clock or SystemClock()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if settings.should_auto_migrate and not inside_worker:
@@ -143,7 +164,7 @@ async def build_container(
     database = Database(settings.effective_database_url)
     parts.closers.append(database.dispose)
     parts.checks["database"] = database.ping
-    tasks = InProcessTasks()
+    tasks = InProcessTasks(metrics)
     files = file_policy(settings)
     blobs = blobs or _build_blobs(settings, parts)
     parts.checks["storage"] = blobs.ping
@@ -156,7 +177,7 @@ async def build_container(
         clock=clock,
         mailer=mailer or _build_mailer(settings, parts),
         limiter=limiter or _build_limiter(settings, clock, parts),
-        chat=chat or _build_chat(settings, parts),
+        chat=_measured(chat or _build_chat(settings, parts), metrics),
         events=events or _build_events(settings, parts),
         tasks=tasks,
         identity=identity or _build_identity(settings, parts),
@@ -184,7 +205,7 @@ async def build_container(
     container = Container(settings=settings, use_cases=UseCases.build(deps), clock=clock,
                           tasks=tasks, readiness_checks=parts.checks,
                           latest_login_link=parts.latest_login_link, jobs_runtime=runtime,
-                          _closers=parts.closers)
+                          metrics=metrics, _closers=parts.closers)
     if runtime is not None and runtime.in_process and runtime.uses_redis:
         # jobs may already wait in Redis: consume them now, not at this process's first send
         try:
@@ -244,7 +265,8 @@ def _job_runtime(settings: Settings, files: FilePolicy, overrides: dict[str, Any
         return await build_container(settings, **overrides, jobs=runtime.queue(),
                                      inside_worker=True)
 
-    runtime = JobRuntime(settings, host, files=files, in_process=in_process)
+    runtime = JobRuntime(settings, host, files=files, in_process=in_process,
+                         metrics=overrides.get("metrics"))
     return runtime
 
 
@@ -263,6 +285,12 @@ def _build_blobs(settings: Settings, parts: _Parts) -> BlobStore:
     from pantheon_adapters.storage.local import LocalBlobStore
 
     return LocalBlobStore(settings.effective_storage_dir)
+
+
+def _measured(chat: ChatModel, metrics: Metrics) -> ChatModel:
+    from pantheon_adapters.observability.chat_metrics import MeasuredChatModel
+
+    return MeasuredChatModel(chat, metrics)
 
 
 def _build_search(settings: Settings) -> WebSearch | None:
@@ -371,6 +399,35 @@ def _build_identity(settings: Settings, parts: _Parts) -> IdentityVerifier | Non
     verifier = SupabaseJwtVerifier.from_settings(settings)
     parts.closers.append(verifier.aclose)
     return verifier
+
+
+def new_metrics() -> Metrics:
+    """An empty metrics registry: one per process, made by its entry point."""
+    from pantheon_adapters.observability.metrics import Metrics
+
+    return Metrics()
+
+
+def setup_observability(settings: Settings, *, service: str) -> None:
+    """Logs in the configured format with correlation ids, and Sentry when a DSN is set."""
+    from pantheon_adapters.observability.process import setup_observability as setup
+
+    setup(settings, service=service)
+
+
+def check_metrics_access(settings: Settings, authorization: str | None) -> None:
+    """Raise unless the caller may read ``/metrics`` (see docs/observability.md)."""
+    from pantheon_adapters.observability.process import check_metrics_access as check
+
+    check(settings, authorization)
+
+
+def start_worker_metrics(settings: Settings, metrics: Metrics, *,
+                         port_offset: int = 0) -> MetricsServer | None:
+    """The worker's own ``/metrics`` server, when ``worker_metrics_port`` is set."""
+    from pantheon_adapters.observability.process import start_worker_metrics as start
+
+    return start(settings, metrics, port_offset=port_offset)
 
 
 async def database_upgrade(settings: Settings, revision: str = "head") -> None:

@@ -117,6 +117,17 @@ class Settings(BaseSettings):
     billing_cancel_url: str | None = None  # None: public_url + /billing?checkout=cancelled
     billing_portal_return_url: str | None = None  # None: public_url + /billing
 
+    # Observability (docs/observability.md)
+    log_format: Literal["json", "text"] | None = None  # None: json in production, else text
+    sentry_dsn: str | None = None  # unset: no error reports (and sentry_sdk is not imported)
+    sentry_environment: str | None = None  # None: env
+    sentry_release: str | None = None  # None: pantheon@<installed version>
+    sentry_traces_sample_rate: float = Field(default=0.0, ge=0, le=1)
+    metrics_token: str | None = None  # bearer token for /metrics; needed in production
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)  # None: off
+    worker_metrics_host: str = "127.0.0.1"
+    readiness_timeout_s: float = Field(default=2.0, gt=0, le=30)  # per /readyz check
+
     @field_validator("stripe_secret_key")
     @classmethod
     def _stripe_key_is_secret(cls, value: str | None) -> str | None:
@@ -217,6 +228,14 @@ class Settings(BaseSettings):
         if self.jobs_in_process is not None:
             return self.jobs_in_process
         return not self.redis_url
+
+    @property
+    def effective_log_format(self) -> str:
+        """``json`` (one object per line) in production, ``text`` in development, unless
+        ``log_format`` says otherwise."""
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.env == "production" else "text"
 
     def signing_secret(self) -> str:
         """``secret_key``, or (development) the secret kept in ``data_dir/secret_key``,

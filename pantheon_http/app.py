@@ -22,7 +22,13 @@ import anyio
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from pantheon_adapters.bootstrap import Container, Settings, build_container, load_settings
+from pantheon_adapters.bootstrap import (
+    Container,
+    Settings,
+    build_container,
+    load_settings,
+    new_metrics,
+)
 from pantheon_http.docs import install_docs
 from pantheon_http.errors import install_error_handlers
 from pantheon_http.file_transfer import MAX_UPLOAD_BODY_BYTES
@@ -46,6 +52,7 @@ from pantheon_http.routers import (
     turns,
     webhooks,
 )
+from pantheon_http.routers.metrics import router as metrics_router
 from pantheon_http.streaming import KEEPALIVE_S
 from pantheon_http.upload_limit import BodyLimitByPath
 from pantheon_http.web import install_web
@@ -106,6 +113,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         generate_unique_id_function=_operation_id,
     )
     app.state.container = container
+    app.state.metrics = container.metrics if container else new_metrics()  # GET /metrics
     app.state.stream_keepalive_s = stream_keepalive_s
     install_error_handlers(app)
     app.add_middleware(BodyLimitByPath, max_bytes=MAX_BODY_BYTES,
@@ -116,6 +124,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
                    files, models, billing, admin, webhooks):
         app.include_router(family.router, prefix=API_PREFIX)
     app.include_router(health.router)
+    app.include_router(metrics_router)
     install_docs(app, openapi_url=OPENAPI_URL)
     install_web(app, web_dir)
     return app
@@ -125,7 +134,7 @@ def _lifespan(settings: Settings, given: Container | None,
               sweep_interval_s: float) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        container = given or await build_container(settings)
+        container = given or await build_container(settings, metrics=app.state.metrics)
         app.state.container = container
         # A plain task, not a task group around ``yield``: errors of the app's lifetime
         # reach whoever runs it as they are, not wrapped in an ExceptionGroup.

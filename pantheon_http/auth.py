@@ -21,6 +21,7 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from pantheon_core import correlation
 from pantheon_core.actor import Actor
 from pantheon_core.domain.credentials import API_TOKEN_PREFIX
 from pantheon_core.errors import Unauthenticated
@@ -46,6 +47,7 @@ SessionToken = Annotated[str | None, Depends(session_scheme)]
 async def current_actor(use_cases: UseCasesDep, bearer: BearerCredentials,
                         session: SessionToken, client: ClientAddress) -> Actor:
     actor = await _authenticate(use_cases, bearer, session)
+    correlation.bind(user_id=actor.user_id)  # the request's own context: undone with it
     return actor.via(request_id=current_request_id(), client=client)
 
 

@@ -1,4 +1,5 @@
-"""The outermost layer of every request: its id, its access line, and the last-resort 500.
+"""The outermost layer of every request: its id, its access line, its metrics, and the
+last-resort 500.
 
 A plain ASGI middleware (not ``BaseHTTPMiddleware``), so the request id set here is the
 one every handler, use case and log record below sees, and nothing is buffered.
@@ -19,6 +20,7 @@ from pantheon_http.request_id import (
     bind_request_id,
     unbind_request_id,
 )
+from pantheon_http.request_metrics import RequestMeter
 
 
 class RequestContextMiddleware:
@@ -38,6 +40,7 @@ class RequestContextMiddleware:
         request_id = accept_request_id(Headers(scope=scope).get(HEADER))
         token = bind_request_id(request_id)
         started = time.perf_counter()
+        meter = RequestMeter(scope)
         status = 500
         response_started = False
 
@@ -46,6 +49,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
+                meter.response_started(message)
                 message.setdefault("headers", [])
                 MutableHeaders(scope=message)[HEADER] = request_id
             await send(message)
@@ -59,4 +63,5 @@ class RequestContextMiddleware:
         finally:
             log_access(method=scope["method"], path=scope["path"], status=status,
                        duration_ms=(time.perf_counter() - started) * 1000)
+            meter.finished(scope, status)
             unbind_request_id(token)

@@ -26,12 +26,17 @@ from pantheon_adapters.bootstrap import (
     build_job_runtime,
     database_upgrade,
     load_settings,
+    new_metrics,
+    setup_observability,
+    start_worker_metrics,
 )
 
 if TYPE_CHECKING:
-    from pantheon_adapters.bootstrap import JobRuntime
+    from pantheon_adapters.bootstrap import JobRuntime, Metrics
 
 logger = logging.getLogger("pantheon.worker")
+
+SERVICE = "worker"
 
 TICK_INTERVAL_S = 15.0
 
@@ -51,14 +56,20 @@ def run_worker(
     parses; ``domain.jobs.PERIODIC_JOBS``). Any number of workers may schedule: a
     compare-and-swap in the database lets exactly one fire each run. ``processes > 1`` needs
     Redis: with the in-memory broker each process would only see its own queue.
+
+    Logs go out as ``PANTHEON_LOG_FORMAT`` says (each job's lines with its name and message
+    id), errors to Sentry when ``PANTHEON_SENTRY_DSN`` is set, and with
+    ``PANTHEON_WORKER_METRICS_PORT`` each process serves its metrics (job runs, failures,
+    durations, queue depths) on that port plus its index (0 for this one, 1… for the others).
     """
     settings = settings or load_settings()
+    setup_observability(settings, service=SERVICE)
     if processes > 1 and not settings.redis_url:
         raise ValueError("Several worker processes need PANTHEON_REDIS_URL to share a queue.")
     if settings.should_auto_migrate:  # once, here: the containers jobs run in do not
         asyncio.run(database_upgrade(settings))
     stop = stop or threading.Event()
-    children = [_spawn(settings, threads) for _ in range(processes - 1)]
+    children = [_spawn(settings, threads, index) for index in range(1, processes)]
     try:
         _serve(settings, threads=threads, tick_interval_s=tick_interval_s, stop=stop)
     finally:
@@ -68,33 +79,37 @@ def run_worker(
             child.join()
 
 
-def _spawn(settings: Settings, threads: int) -> multiprocessing.process.BaseProcess:
+def _spawn(settings: Settings, threads: int,
+           index: int) -> multiprocessing.process.BaseProcess:
     context = multiprocessing.get_context("spawn")
-    child = context.Process(target=_serve_child, args=(settings, threads), daemon=False)
+    child = context.Process(target=_serve_child, args=(settings, threads, index), daemon=False)
     child.start()
     return child
 
 
-def _serve_child(settings: Settings, threads: int) -> None:
+def _serve_child(settings: Settings, threads: int, index: int) -> None:
     """A child process: consumes jobs; the parent alone schedules the periodic ones."""
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    _serve(settings, threads=threads, tick_interval_s=None, stop=threading.Event())
+    setup_observability(settings, service=SERVICE)
+    _serve(settings, threads=threads, tick_interval_s=None, stop=threading.Event(),
+           index=index)
 
 
 def _serve(settings: Settings, *, threads: int, tick_interval_s: float | None,
-           stop: threading.Event) -> None:
-    runtime = build_job_runtime(settings)
+           stop: threading.Event, index: int = 0) -> None:
+    metrics = new_metrics()
+    runtime = build_job_runtime(settings, metrics=metrics)
     timer = None
+    server = None
     with _stop_on_signals(stop):
         try:
+            server = start_worker_metrics(settings, metrics, port_offset=index)
             runtime.start_worker(threads=threads)
             broker = "Redis" if runtime.uses_redis else "in-memory"
             logger.info("Worker started (%s broker, %d threads)", broker, threads)
             if tick_interval_s is not None:
                 timer = threading.Thread(
                     target=_schedule, name="pantheon-scheduler", daemon=True,
-                    args=(settings, runtime, tick_interval_s, stop))
+                    args=(settings, runtime, metrics, tick_interval_s, stop))
                 timer.start()
             while not stop.wait(0.5):
                 pass
@@ -103,15 +118,18 @@ def _serve(settings: Settings, *, threads: int, tick_interval_s: float | None,
             if timer is not None:
                 timer.join()
             runtime.close()
+            if server is not None:
+                server.close()
             logger.info("Worker stopped")
 
 
-def _schedule(settings: Settings, runtime: JobRuntime, interval_s: float,
+def _schedule(settings: Settings, runtime: JobRuntime, metrics: Metrics, interval_s: float,
               stop: threading.Event) -> None:
     """The scheduler thread: tick now and then every ``interval_s`` until ``stop`` is set."""
 
     async def loop() -> None:
-        container = await build_container(settings, jobs=runtime.queue(), inside_worker=True)
+        container = await build_container(settings, jobs=runtime.queue(), inside_worker=True,
+                                          metrics=metrics)
         try:
             while not stop.is_set():
                 try:

@@ -15,6 +15,9 @@ on. It is closed when the worker shuts down, on that loop, before the loop stops
 - embedded default (no Redis): on a worker thread of this very process, started on the
   first enqueue and stopped by :meth:`JobRuntime.close`;
 - Redis: in ``pantheon worker`` processes (or, with ``jobs_in_process``, here as well).
+
+Given :class:`Metrics`, the runtime counts every attempt by job and outcome, times it, and
+reports its queues' depths; each attempt's log lines carry its job name and message id.
 """
 
 from __future__ import annotations
@@ -36,7 +39,10 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.errors import DramatiqError, QueueJoinTimeout
 from dramatiq.middleware import AsyncIO, CurrentMessage, Middleware, default_middleware
 
+from pantheon_adapters.jobs.queue_depths import RedisQueueDepths, StubQueueDepths
+from pantheon_adapters.observability.metrics import Metrics
 from pantheon_adapters.settings import Settings
+from pantheon_core import correlation
 from pantheon_core.domain.jobs import JOB_NAMES, PARSE_FILE, PURGE_EXPIRED_CREDENTIALS
 from pantheon_core.errors import Unavailable
 from pantheon_core.usecases.catalog import UseCases
@@ -97,7 +103,8 @@ class JobRuntime:
     def __init__(self, settings: Settings, host_factory: HostFactory, *,
                  files: FilePolicy | None = None, in_process: bool = False,
                  min_backoff_ms: int = MIN_BACKOFF_MS,
-                 max_backoff_ms: int = MAX_BACKOFF_MS) -> None:
+                 max_backoff_ms: int = MAX_BACKOFF_MS,
+                 metrics: Metrics | None = None) -> None:
         self._host_factory = host_factory
         self._in_process = in_process
         self._backoff_ms = (min_backoff_ms, max_backoff_ms)
@@ -111,6 +118,13 @@ class JobRuntime:
         self._host: JobHost | None = None
         self._host_loop: asyncio.AbstractEventLoop | None = None
         self._host_lock: asyncio.Lock | None = None
+        self._metrics = metrics
+        self._depths: RedisQueueDepths | StubQueueDepths | None = None
+        self._unwatch: Callable[[], None] | None = None
+        if metrics is not None:
+            metrics.declare_jobs(self.specs)
+            self._depths = self._depth_reader(settings)
+            self._unwatch = metrics.watch_queues(self._depths)
 
     @property
     def uses_redis(self) -> bool:
@@ -197,7 +211,18 @@ class JobRuntime:
             self._closed = True
         self.drain()
         self.stop_worker()
+        if self._unwatch is not None:
+            self._unwatch()
+        if isinstance(self._depths, RedisQueueDepths):
+            self._depths.close()
         self.broker.close()
+
+    def _depth_reader(self, settings: Settings) -> RedisQueueDepths | StubQueueDepths:
+        queues = sorted({spec.queue for spec in self.specs.values()})
+        if isinstance(self.broker, RedisBroker):
+            return RedisQueueDepths(settings.redis_url or "", settings.jobs_namespace, queues)
+        assert isinstance(self.broker, StubBroker)  # build_broker makes one or the other
+        return StubQueueDepths(self.broker, queues)
 
     # -- the actors ----------------------------------------------------------------------
 
@@ -217,12 +242,21 @@ class JobRuntime:
         if message is None:
             raise RuntimeError("No current message: the broker lacks CurrentMessage.")
         attempt = int(message.options.get("retries", 0)) + 1
-        host = await self._current_host()
-        try:
-            await host.use_cases.run_job(spec.name, payload, message_id=message.message_id,
-                                         attempt=attempt, final=attempt >= spec.max_attempts)
-        except RetryJob as exc:  # recorded and logged by run_job: retry without a traceback
-            raise dramatiq.Retry(str(exc)) from exc
+        started, status = time.perf_counter(), "failed"
+        with correlation.bound(job=spec.name, message_id=message.message_id):
+            try:
+                host = await self._current_host()
+                outcome = await host.use_cases.run_job(
+                    spec.name, payload, message_id=message.message_id, attempt=attempt,
+                    final=attempt >= spec.max_attempts)
+                status = outcome.value
+            except RetryJob as exc:  # recorded and logged by run_job: retry, no traceback
+                status = "retrying"
+                raise dramatiq.Retry(str(exc)) from exc
+            finally:
+                if self._metrics is not None:
+                    self._metrics.observe_job(job=spec.name, status=status,
+                                              duration_s=time.perf_counter() - started)
 
     async def _current_host(self) -> JobHost:
         """This event loop's host, built on first use."""

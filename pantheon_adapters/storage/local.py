@@ -108,7 +108,8 @@ class LocalBlobStore:
 
     async def ping(self) -> None:
         with _storage_errors():
-            await anyio.to_thread.run_sync(_check_writable, self._root)
+            # abandoned on cancel: a readiness probe's timeout must not wait for a hung disk
+            await anyio.to_thread.run_sync(_check_writable, self._root, abandon_on_cancel=True)
 
 
 async def _copy_limited(chunks: AsyncIterator[bytes], handle: BinaryIO, *, max_bytes: int) -> int:
@@ -147,6 +148,10 @@ def _discard(handle: BinaryIO, temp_name: str) -> None:
 
 
 def _check_writable(root: Path) -> None:
+    """Really write (and remove) a byte: permissions alone miss a read-only or full disk."""
     root.mkdir(parents=True, exist_ok=True)
     if not os.access(root, os.W_OK | os.X_OK):
         raise PermissionError(f"{root} is not writable")
+    with tempfile.NamedTemporaryFile(dir=root, prefix=_TEMP_PREFIX) as probe:
+        probe.write(b"0")
+        probe.flush()

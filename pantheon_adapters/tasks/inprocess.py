@@ -5,8 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 log = logging.getLogger("pantheon.tasks")
+
+
+class TaskObserver(Protocol):
+    """Told when each task starts and ends (metrics count the running turns)."""
+
+    def task_started(self, name: str) -> None: ...
+
+    def task_finished(self, name: str) -> None: ...
 
 
 class InProcessTasks:
@@ -14,17 +23,25 @@ class InProcessTasks:
     finish for up to ``grace_s`` seconds, then cancels it (a cancelled turn ends itself
     with ``turn_failed``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, observer: TaskObserver | None = None) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
+        self._observer = observer
 
     def spawn(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+        observer = self._observer
+
         async def guarded() -> None:
+            if observer is not None:
+                observer.task_started(name)
             try:
                 await work()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the task's own failure must not vanish silently
                 log.exception("background task %s failed", name)
+            finally:
+                if observer is not None:
+                    observer.task_finished(name)
 
         task = asyncio.get_running_loop().create_task(guarded(), name=name)
         self._tasks.add(task)

@@ -9,7 +9,6 @@ their own ``load_settings()`` reads.
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 from typing import Annotated
 
@@ -73,9 +72,7 @@ def worker(
     if processes > 1 and not settings.redis_url:
         run.out.usage_error("redis_required", "Several worker processes share a queue only "
                                               "through Redis: set PANTHEON_REDIS_URL.")
-    run.options.export()
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run.options.export()  # run_worker sets up logging (PANTHEON_LOG_FORMAT) itself
     broker = "Redis" if settings.redis_url else "in-memory"
     run.out.console.print(Text(f"Pantheon worker: {processes} process(es) × {threads} threads, "
                                f"{broker} broker. Ctrl-C stops it.", style="bold"))

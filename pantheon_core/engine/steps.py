@@ -82,7 +82,7 @@ class StepRunner:
         request = ChatRequest(model=model, messages=tuple(messages), tools=tools,
                               purpose=purpose, json_output=json_output,
                               max_tokens=max_tokens or self.policy.max_output_tokens,
-                              user_ref=self.turn.user_id)
+                              user_ref=self.turn.user_id, model_alias=price.alias.value)
         scope = CallScope(user_id=self.turn.user_id, turn_id=self.turn.id, step_id=step.id,
                           agent_id=step.agent_id, room_id=self.turn.room_id,
                           direct_session_id=self.turn.direct_session_id)

@@ -57,6 +57,7 @@ class ChatRequest:
     json_output: bool = False
     request_id: str = ""
     user_ref: str = ""  # an opaque per-user id for the provider's abuse tracking
+    model_alias: str = ""  # the alias ``model`` was chosen for (``llama``…), for metrics
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,8 @@ class RunJob(UseCase):
     """Run one delivery of a queued job and record it as a ``JobRun``."""
 
     async def __call__(self, name: str, payload: Mapping[str, str], *, message_id: str,
-                       attempt: int, final: bool) -> None:
+                       attempt: int, final: bool) -> JobStatus:
+        """Returns how the attempt ended: ``succeeded`` or ``failed`` (``retrying`` raises)."""
         run = await self._start(name, payload, message_id=message_id, attempt=attempt)
         started = time.monotonic()
         try:
@@ -74,18 +75,19 @@ class RunJob(UseCase):
             logger.warning("Job %s (%s, attempt %d) failed: %s", name, message_id, attempt,
                            describe(exc))
             await self._finish(run, JobStatus.FAILED, started, error=describe(exc))
-            return
+            return JobStatus.FAILED
         except Exception as exc:
             if final:
                 logger.exception("Job %s (%s) failed on its last attempt (%d)", name,
                                  message_id, attempt)
                 await self._finish(run, JobStatus.FAILED, started, error=describe(exc))
-                return
+                return JobStatus.FAILED
             logger.warning("Job %s (%s, attempt %d) failed; it will be retried: %s", name,
                            message_id, attempt, describe(exc))
             await self._finish(run, JobStatus.RETRYING, started, error=describe(exc))
             raise RetryJob(describe(exc)) from exc
         await self._finish(run, JobStatus.SUCCEEDED, started)
+        return JobStatus.SUCCEEDED
 
     async def _start(self, name: str, payload: Mapping[str, str], *, message_id: str,
                      attempt: int) -> JobRun:

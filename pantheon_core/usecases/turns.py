@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from pantheon_core import correlation
 from pantheon_core.actor import Actor
 from pantheon_core.domain.manager import MANAGER_MODEL_KEY, manager_alias
 from pantheon_core.domain.modes import RoomMode, TurnMode
@@ -126,7 +127,9 @@ def start_turn(use_case: UseCase, turn: Turn) -> None:
     runner = TurnRunner(use_case.deps)
 
     async def run() -> None:
-        await runner.run(turn)
+        # the task starts with a copy of the sender's context (its request id): add the turn's
+        with correlation.bound(turn_id=turn.id, user_id=turn.user_id):
+            await runner.run(turn)
 
     use_case.deps.tasks.spawn(f"turn:{turn.id}", run)
 
