@@ -26,6 +26,7 @@ from pantheon_core.domain.rooms import Room
 from pantheon_core.domain.sessions import DirectSession, RoomSession
 from pantheon_core.domain.steps import Step
 from pantheon_core.domain.tools import FileAccess, ToolCallRecord
+from pantheon_core.domain.trash import Tombstone
 from pantheon_core.domain.turns import Turn, TurnStatus
 from pantheon_core.domain.usage import CallStatus, LlmCall
 from pantheon_core.domain.users import User
@@ -53,9 +54,11 @@ from pantheon_core.usecases.deps import (
     Deps,
     EnginePolicy,
     FilePolicy,
+    RetentionPolicy,
     ToolPolicy,
 )
 from tests.fake_chat import FakeChatModel
+from tests.fake_retention import FakeRetention
 from tests.pricing_seed import SEED_PRICING
 
 
@@ -124,6 +127,9 @@ class Store:
     activity: dict[tuple[date, UserId], tuple[int, Decimal]] = field(default_factory=dict)
     # when each usage event was recorded: the fake's ingest clock ticks a microsecond a call
     recorded: dict[str, datetime] = field(default_factory=dict)
+    # retention: tombstones by (kind, id); storage keys waiting for deletion -> queued at
+    tombstones: dict[tuple[str, str], Tombstone] = field(default_factory=dict)
+    blob_purges: dict[str, datetime] = field(default_factory=dict)
 
 
 class _Users:
@@ -220,6 +226,10 @@ class _Agents:
     async def list_active(self, room_id: RoomId) -> Sequence[Agent]:
         agents = [a for a in self.s.agents.values() if a.room_id == room_id and not a.deleted_at]
         return sorted(agents, key=lambda a: (a.position, a.created_at))
+
+    async def list_deleted(self, room_id: RoomId) -> Sequence[Agent]:
+        agents = [a for a in self.s.agents.values() if a.room_id == room_id and a.deleted_at]
+        return sorted(agents, key=lambda a: (a.deleted_at, a.id), reverse=True)
 
     async def update(self, agent: Agent) -> None:
         self._check_name(agent)
@@ -360,9 +370,10 @@ class _Sessions:
     async def get_direct_session(self, session_id: DirectSessionId) -> DirectSession | None:
         return self.s.direct_sessions.get(session_id)
 
-    async def list_direct_sessions(self, user_id: UserId) -> Sequence[DirectSession]:
+    async def list_direct_sessions(self, user_id: UserId, *,
+                                   deleted: bool = False) -> Sequence[DirectSession]:
         sessions = [ds for ds in self.s.direct_sessions.values()
-                    if ds.user_id == user_id and ds.deleted_at is None]
+                    if ds.user_id == user_id and (ds.deleted_at is not None) == deleted]
         return sorted(sessions, key=lambda ds: (ds.updated_at, ds.id), reverse=True)
 
     async def update_direct_session(self, session: DirectSession) -> None:
@@ -867,6 +878,7 @@ class FakeUnitOfWork:
         self.payment_events = _PaymentEvents(self._work)
         self.audit = _Audit(self._work)
         self.rollups = _Rollups(self._work)
+        self.retention = FakeRetention(self._work)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -884,7 +896,7 @@ class FakeUnitOfWork:
                      self.sessions, self.steps, self.events, self.usage, self.pricing,
                      self.settings, self.files, self.job_runs, self.tool_usage,
                      self.wallets, self.ledger, self.payment_events, self.audit,
-                     self.rollups):
+                     self.rollups, self.retention):
             repo.s = self._work
 
 
@@ -922,7 +934,8 @@ def fake_app(*, limiter: object | None = None, identity: object | None = None,
              jobs: object | None = None, files: FilePolicy | None = None,
              tools: ToolPolicy | None = None, payments: object | None = None,
              billing: BillingPolicy | None = None,
-             provider_stats: object | None = None) -> FakeApp:
+             provider_stats: object | None = None,
+             retention: RetentionPolicy | None = None) -> FakeApp:
     """Use cases on in-memory fakes; ``chat`` swaps the scripted model for another one
     (e.g. the real OpenRouter adapter against a fake server)."""
     store, clock, fake_mailer = Store(), FakeClock(), FakeMailer()
@@ -937,6 +950,7 @@ def fake_app(*, limiter: object | None = None, identity: object | None = None,
                 jobs=jobs, files=files or FilePolicy(),  # type: ignore[arg-type]
                 tools=tools or ToolPolicy(), payments=payments,  # type: ignore[arg-type]
                 billing=billing or BillingPolicy(),
+                retention=retention or RetentionPolicy(),
                 provider_stats=provider_stats)  # type: ignore[arg-type]
     return FakeApp(store=store, clock=clock, mailer=fake_mailer, chat=fake_chat, events=events,
                    tasks=tasks, uc=UseCases.build(deps))

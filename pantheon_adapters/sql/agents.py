@@ -40,7 +40,8 @@ class SqlAgentRepository:
     The database backs core's name rule: two live agents of one room whose names are
     equal ignoring case raise ``Conflict(code="duplicate_agent_name")`` (on ``add`` or
     ``update``), leaving the unit of work usable. A soft-deleted agent frees its name.
-    ``list_active`` orders by position, then creation time, then id.
+    ``list_active`` orders by position, then creation time, then id; ``list_deleted`` by
+    deletion time (newest first), then id.
     """
 
     def __init__(self, tx: Tx) -> None:
@@ -58,6 +59,14 @@ class SqlAgentRepository:
             select(room_agents)
             .where(room_agents.c.room_id == room_id, room_agents.c.deleted_at.is_(None))
             .order_by(room_agents.c.position, room_agents.c.created_at, room_agents.c.id)
+        )
+        return [_agent(row) for row in rows]
+
+    async def list_deleted(self, room_id: RoomId) -> Sequence[Agent]:
+        rows = await self._tx.rows(
+            select(room_agents)
+            .where(room_agents.c.room_id == room_id, room_agents.c.deleted_at.is_not(None))
+            .order_by(room_agents.c.deleted_at.desc(), room_agents.c.id.desc())
         )
         return [_agent(row) for row in rows]
 

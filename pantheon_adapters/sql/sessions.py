@@ -57,8 +57,8 @@ class SqlSessionRepository:
     """``SessionRepository`` over ``room_sessions`` and ``direct_sessions``.
 
     A direct session's agent is stored with :meth:`AgentSnapshot.to_dict`. Room sessions
-    list newest (by creation) first; direct sessions most recently updated first, deleted
-    ones left out; ties broken by id (descending).
+    list newest (by creation) first; direct sessions most recently updated first, the live
+    ones or (``deleted=True``) the deleted ones; ties broken by id (descending).
     """
 
     def __init__(self, tx: Tx) -> None:
@@ -96,10 +96,13 @@ class SqlSessionRepository:
                                    .where(direct_sessions.c.id == session_id))
         return None if row is None else _direct_session(row)
 
-    async def list_direct_sessions(self, user_id: UserId) -> Sequence[DirectSession]:
+    async def list_direct_sessions(self, user_id: UserId, *,
+                                   deleted: bool = False) -> Sequence[DirectSession]:
+        state = (direct_sessions.c.deleted_at.is_not(None) if deleted
+                 else direct_sessions.c.deleted_at.is_(None))
         rows = await self._tx.rows(
             select(direct_sessions)
-            .where(direct_sessions.c.user_id == user_id, direct_sessions.c.deleted_at.is_(None))
+            .where(direct_sessions.c.user_id == user_id, state)
             .order_by(direct_sessions.c.updated_at.desc(), direct_sessions.c.id.desc())
         )
         return [_direct_session(row) for row in rows]

@@ -561,3 +561,45 @@ user_activity_daily = Table(
     Column("credits", ExactDecimal(18, 6), nullable=False),
     PrimaryKeyConstraint("day", "user_id"),
 )
+
+
+# Retention (FR-DATA-001..003, migration 0007). What a purge removed from the trash leaves a
+# tombstone (ids and dates, no content) so a late restore gets a clear answer; the stored
+# objects of purged files wait in ``blob_purges`` (queued in the transaction that deletes
+# their rows) until the blob store has deleted them.
+tombstones = Table(
+    "tombstones", metadata,
+    Column("kind", String(16), nullable=False),  # room, agent, direct_session, file
+    Column("id", String(ID), nullable=False),
+    Column("owner_id", String(ID), nullable=False),
+    _at("deleted_at", nullable=True),
+    _at("purged_at"),
+    Column("reason", String(16), nullable=False),  # grace_period or retention
+    PrimaryKeyConstraint("kind", "id"),
+)
+
+Index("ix_tombstones_purged_at", tombstones.c.purged_at)
+
+blob_purges = Table(
+    "blob_purges", metadata,
+    Column("blob_key", String(255), primary_key=True),
+    _at("queued_at"),
+)
+
+Index("ix_blob_purges_queued_at", blob_purges.c.queued_at)
+
+# The purge jobs' scans: the trash by deletion time (partial: only deleted rows), content by
+# creation time, conversations by last activity.
+DELETED = text("deleted_at IS NOT NULL")
+Index("ix_rooms_deleted_at", rooms.c.deleted_at, sqlite_where=DELETED,
+      postgresql_where=DELETED)
+Index("ix_room_agents_deleted_at", room_agents.c.deleted_at, sqlite_where=DELETED,
+      postgresql_where=DELETED)
+Index("ix_direct_sessions_deleted_at", direct_sessions.c.deleted_at, sqlite_where=DELETED,
+      postgresql_where=DELETED)
+Index("ix_files_deleted_at", files.c.deleted_at, sqlite_where=DELETED,
+      postgresql_where=DELETED)
+Index("ix_turns_created_at", turns.c.created_at)
+Index("ix_files_created_at", files.c.created_at)
+Index("ix_room_sessions_updated_at", room_sessions.c.updated_at)
+Index("ix_direct_sessions_updated_at", direct_sessions.c.updated_at)

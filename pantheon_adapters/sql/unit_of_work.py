@@ -16,6 +16,7 @@ from pantheon_adapters.sql.job_runs import SqlJobRunRepository
 from pantheon_adapters.sql.ledger import SqlLedgerRepository
 from pantheon_adapters.sql.payment_events import SqlPaymentEventRepository
 from pantheon_adapters.sql.pricing import SqlPricingRepository
+from pantheon_adapters.sql.retention import SqlRetentionRepository
 from pantheon_adapters.sql.rollups import SqlRollupRepository
 from pantheon_adapters.sql.rooms import SqlRoomRepository
 from pantheon_adapters.sql.sessions import SqlSessionRepository
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
     payment_events: SqlPaymentEventRepository
     audit: SqlAuditRepository
     rollups: SqlRollupRepository
+    retention: SqlRetentionRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -86,6 +88,7 @@ class SqlUnitOfWork:
         self.payment_events = SqlPaymentEventRepository(tx)
         self.audit = SqlAuditRepository(tx)
         self.rollups = SqlRollupRepository(tx)
+        self.retention = SqlRetentionRepository(tx)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

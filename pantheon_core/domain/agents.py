@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pantheon_core.domain.text import check_text
+from pantheon_core.domain.trash import TrashKind, check_restorable, restorable_until
 from pantheon_core.errors import Conflict, InvalidInput
 from pantheon_core.ids import AgentId, RoomId
 
@@ -113,6 +114,15 @@ class Agent:
 
     def removed(self, now: datetime) -> Agent:
         return replace(self, deleted_at=now, updated_at=now)
+
+    def restorable_until(self) -> datetime | None:
+        return restorable_until(self.deleted_at)
+
+    def restored(self, now: datetime, *, position: int) -> Agent:
+        """Back from the trash within 7 days, at ``position`` (``agent_not_deleted``,
+        ``restore_window_expired``)."""
+        check_restorable(TrashKind.AGENT, self.id, self.deleted_at, now)
+        return replace(self, deleted_at=None, position=position, updated_at=now)
 
 
 class Roster:

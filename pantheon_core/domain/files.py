@@ -21,16 +21,17 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
+from pantheon_core.domain.trash import RESTORE_WINDOW as RESTORE_WINDOW
+from pantheon_core.domain.trash import restorable_until
 from pantheon_core.errors import InvalidInput
 from pantheon_core.ids import DirectSessionId, FileId, RoomId, UserId
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_SCOPE_BYTES = 100 * 1024 * 1024
 MAX_NAME_CHARS = 200
-RESTORE_WINDOW = timedelta(days=7)
 
 
 class FileKind(StrEnum):
@@ -140,7 +141,11 @@ class StoredFile:
         return replace(self, deleted_at=None, updated_at=now)
 
     def restorable(self, now: datetime) -> bool:
-        return self.deleted_at is not None and now - self.deleted_at <= RESTORE_WINDOW
+        until = restorable_until(self.deleted_at)
+        return until is not None and now <= until
+
+    def restorable_until(self) -> datetime | None:
+        return restorable_until(self.deleted_at)
 
 
 def blob_key_for(file_id: FileId) -> str:

@@ -17,8 +17,11 @@ ROLLUP_USAGE = "rollup_usage"
 SWEEP_RESERVATIONS = "sweep_reservations"
 EXPIRE_PLAN_CREDITS = "expire_plan_credits"
 REQUEUE_STUCK_FILES = "requeue_stuck_files"
+PURGE_DELETED = "purge_deleted"  # the trash, 7 days after deletion (FR-DATA-002)
+PURGE_EXPIRED_CONTENT = "purge_expired_content"  # past the retention window (FR-DATA-001)
 JOB_NAMES: tuple[str, ...] = (PARSE_FILE, PURGE_EXPIRED_CREDENTIALS, ROLLUP_USAGE,
-                              SWEEP_RESERVATIONS, EXPIRE_PLAN_CREDITS, REQUEUE_STUCK_FILES)
+                              SWEEP_RESERVATIONS, EXPIRE_PLAN_CREDITS, REQUEUE_STUCK_FILES,
+                              PURGE_DELETED, PURGE_EXPIRED_CONTENT)
 
 # What the scheduler enqueues, and how often (seconds).
 PERIODIC_JOBS: tuple[tuple[str, int], ...] = (
@@ -27,6 +30,8 @@ PERIODIC_JOBS: tuple[tuple[str, int], ...] = (
     (REQUEUE_STUCK_FILES, 120),
     (EXPIRE_PLAN_CREDITS, 3600),
     (PURGE_EXPIRED_CREDENTIALS, 3600),
+    (PURGE_DELETED, 3600),
+    (PURGE_EXPIRED_CONTENT, 3600),
 )
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pantheon_core.domain.modes import ModeState, RoomMode
 from pantheon_core.domain.text import check_text
-from pantheon_core.errors import Conflict, Gone, InvalidInput
+from pantheon_core.domain.trash import TrashKind, check_restorable
+from pantheon_core.domain.trash import restorable_until as _until
+from pantheon_core.errors import Conflict, InvalidInput
 from pantheon_core.ids import RoomId, UserId
 
-RESTORE_WINDOW = timedelta(days=7)
 MAX_ROOM_NAME = 100
 MAX_ROOM_DESCRIPTION = 2000
 
@@ -58,7 +59,7 @@ class Room:
         return ModeState(self.current_mode, self.pending_mode)
 
     def restorable_until(self) -> datetime | None:
-        return None if self.deleted_at is None else self.deleted_at + RESTORE_WINDOW
+        return _until(self.deleted_at)
 
     def updated(self, now: datetime, *, name: str | None = None,
                 description: str | None = None) -> Room:
@@ -87,12 +88,8 @@ class Room:
         return replace(self, deleted_at=now, updated_at=now)
 
     def restored(self, now: datetime) -> Room:
-        until = self.restorable_until()
-        if until is None:
-            raise Conflict("This room is not deleted.", code="room_not_deleted")
-        if now > until:
-            raise Gone("This room was deleted more than 7 days ago and can no longer be restored.",
-                       code="restore_window_expired", details={"restorable_until": _iso(until)})
+        """Back from the trash within 7 days (``room_not_deleted``, ``restore_window_expired``)."""
+        check_restorable(TrashKind.ROOM, self.id, self.deleted_at, now)
         return replace(self, deleted_at=None, updated_at=now)
 
 

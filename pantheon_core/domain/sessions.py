@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pantheon_core.domain.text import check_text
+from pantheon_core.domain.trash import TrashKind, check_restorable, restorable_until
 from pantheon_core.domain.turns import AgentSnapshot
 from pantheon_core.errors import InvalidInput
 from pantheon_core.ids import AgentId, DirectSessionId, RoomId, RoomSessionId, UserId
@@ -73,3 +74,20 @@ class DirectSession:
 
     def touched(self, now: datetime) -> DirectSession:
         return replace(self, updated_at=now)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def restorable_until(self) -> datetime | None:
+        return restorable_until(self.deleted_at)
+
+    def soft_deleted(self, now: datetime) -> DirectSession:
+        """Into the trash: hidden, with its turns and files, restorable for 7 days."""
+        return replace(self, deleted_at=now, updated_at=now)
+
+    def restored(self, now: datetime) -> DirectSession:
+        """Back from the trash within 7 days (``direct_session_not_deleted``,
+        ``restore_window_expired``)."""
+        check_restorable(TrashKind.DIRECT_SESSION, self.id, self.deleted_at, now)
+        return replace(self, deleted_at=None, updated_at=now)

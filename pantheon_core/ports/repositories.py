@@ -24,11 +24,13 @@ from pantheon_core.domain.events import TurnEvent
 from pantheon_core.domain.files import FileScope, StoredFile
 from pantheon_core.domain.jobs import JobRun
 from pantheon_core.domain.pricing import PricingVersion
+from pantheon_core.domain.retention import Candidate, PurgeTally, PurgeUnit
 from pantheon_core.domain.rollups import UsagePage, UsageTotals
 from pantheon_core.domain.rooms import Room
 from pantheon_core.domain.sessions import DirectSession, RoomSession
 from pantheon_core.domain.steps import Step
 from pantheon_core.domain.tools import FileAccess, ToolCallRecord
+from pantheon_core.domain.trash import PurgeReason, Tombstone, TrashKind
 from pantheon_core.domain.turns import Turn
 from pantheon_core.domain.usage import LlmCall
 from pantheon_core.domain.users import User
@@ -86,6 +88,10 @@ class AgentRepository(Protocol):
     async def get(self, agent_id: AgentId) -> Agent | None: ...
     async def list_active(self, room_id: RoomId) -> Sequence[Agent]:
         """The room's agents that are not deleted, by position."""
+        ...
+    async def list_deleted(self, room_id: RoomId) -> Sequence[Agent]:
+        """The room's soft-deleted agents, most recently deleted first (ties by id,
+        descending)."""
         ...
     async def update(self, agent: Agent) -> None: ...
 
@@ -160,8 +166,9 @@ class SessionRepository(Protocol):
     async def update_room_session(self, session: RoomSession) -> None: ...
     async def add_direct_session(self, session: DirectSession) -> None: ...
     async def get_direct_session(self, session_id: DirectSessionId) -> DirectSession | None: ...
-    async def list_direct_sessions(self, user_id: UserId) -> Sequence[DirectSession]:
-        """Not deleted, most recently updated first."""
+    async def list_direct_sessions(self, user_id: UserId, *,
+                                   deleted: bool = False) -> Sequence[DirectSession]:
+        """Not deleted (or, with ``deleted``, soft-deleted ones), most recently updated first."""
         ...
     async def update_direct_session(self, session: DirectSession) -> None: ...
 
@@ -229,6 +236,64 @@ class FileRepository(Protocol):
         """The sizes of the scope's files that are not soft-deleted, summed."""
         ...
     async def update(self, file: StoredFile) -> None: ...
+
+
+Cursor = tuple[datetime, str]
+
+
+class RetentionRepository(Protocol):
+    """Selecting and hard-deleting what retention removes (FR-DATA-001..003).
+
+    Selections return :class:`Candidate` units oldest first by ``(at, id)``, strictly after
+    the ``after`` cursor, at most ``limit``. With ``lock`` the selected rows stay locked
+    until the unit of work ends and rows another unit of work holds are skipped
+    (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite begins the transaction as its single
+    writer), so concurrent purgers take disjoint batches.
+
+    ``purge`` removes units with everything that belongs to them (see
+    :class:`~pantheon_core.domain.retention.PurgeUnit`) and, in the same transaction, queues
+    the stored objects of the files it removes (:meth:`queued_blobs`), clears the text of the
+    tool-call records of the turns it removes, and leaves a tombstone for every room, agent,
+    direct session or file it removes that was in the trash. Units already gone are skipped.
+    ``measure`` counts exactly what ``purge`` would remove now and changes nothing. Usage
+    and billing rows are never deleted.
+    """
+
+    async def deleted_before(self, unit: PurgeUnit, bound: datetime, *, after: Cursor | None,
+                             limit: int, lock: bool) -> Sequence[Candidate]:
+        """Rooms, agents, direct sessions or files soft-deleted before ``bound`` (``at`` is
+        ``deleted_at``), except those whose room or direct session was itself deleted before
+        ``bound``: they go with it."""
+        ...
+    async def expired_before(self, unit: PurgeUnit, bound: datetime, *, after: Cursor | None,
+                             limit: int, lock: bool) -> Sequence[Candidate]:
+        """Turns and files created before ``bound`` (``at`` is ``created_at``); room sessions,
+        and direct sessions not in the trash, last active before ``bound`` (``at`` is
+        ``updated_at``) with no turn (and, for a direct session, no file) created from
+        ``bound`` on."""
+        ...
+    async def stale_memories(self, unit: PurgeUnit, bound: datetime, *, after: Cursor | None,
+                             limit: int, lock: bool) -> Sequence[Candidate]:
+        """Room or direct sessions holding a memory summary and a turn created before
+        ``bound`` (``at`` is the session's ``created_at``)."""
+        ...
+    async def clear_memories(self, unit: PurgeUnit, ids: Sequence[str]) -> int:
+        """Empty the memory summary of these room or direct sessions; how many had one."""
+        ...
+    async def measure(self, unit: PurgeUnit, ids: Sequence[str]) -> PurgeTally: ...
+    async def purge(self, unit: PurgeUnit, ids: Sequence[str], *, now: datetime,
+                    reason: PurgeReason) -> PurgeTally: ...
+    async def queued_blobs(self, *, limit: int) -> Sequence[str]:
+        """Storage keys waiting to be deleted, oldest first (ties by key)."""
+        ...
+    async def forget_blobs(self, keys: Sequence[str]) -> None:
+        """Take these keys off the queue (their objects are deleted)."""
+        ...
+    async def tombstone(self, kind: TrashKind, ref: str) -> Tombstone | None: ...
+    async def count_tombstones(self, *, purged_before: datetime) -> int: ...
+    async def drop_tombstones(self, *, purged_before: datetime) -> int:
+        """Delete the tombstones of purges before the bound; how many went."""
+        ...
 
 
 class JobRunRepository(Protocol):

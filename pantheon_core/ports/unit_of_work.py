@@ -15,6 +15,7 @@ from pantheon_core.ports.repositories import (
     LedgerRepository,
     PaymentEventRepository,
     PricingRepository,
+    RetentionRepository,
     RollupRepository,
     RoomRepository,
     SessionRepository,
@@ -73,6 +74,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditRepository: ...
     @property
     def rollups(self) -> RollupRepository: ...
+    @property
+    def retention(self) -> RetentionRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(self, exc_type: type[BaseException] | None,

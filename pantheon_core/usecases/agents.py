@@ -15,19 +15,27 @@ from pantheon_core.domain.agents import (
     ToolPermissions,
     clean_agent_name,
     clean_role_prompt,
+    name_key,
     parse_alias,
 )
+from pantheon_core.domain.trash import TrashKind
+from pantheon_core.errors import Conflict, not_found
 from pantheon_core.ids import AgentId, new_id
 from pantheon_core.usecases.access import agent_in, owned_room, roster_of
 from pantheon_core.usecases.deps import UseCase
+from pantheon_core.usecases.trash import missing_for_restore
 
 
 class ListAgents(UseCase):
-    """The active agents of one of the actor's rooms, by position."""
+    """The active agents of one of the actor's rooms, by position; or with ``deleted`` the
+    ones in the 7-day trash, most recently removed first."""
 
-    async def __call__(self, actor: Actor, room_id: str) -> Sequence[Agent]:
+    async def __call__(self, actor: Actor, room_id: str, *,
+                       deleted: bool = False) -> Sequence[Agent]:
         async with self.deps.uow() as uow:
             room = await owned_room(uow, actor, room_id)
+            if deleted:
+                return await uow.agents.list_deleted(room.id)
             return await uow.agents.list_active(room.id)
 
 
@@ -142,3 +150,41 @@ class RemoveAgent(UseCase):
             await uow.commit()
         return removed
 
+
+
+class RestoreAgent(UseCase):
+    """Bring back an agent removed less than 7 days ago (by id, or by name: the most
+    recently removed one of that name), last in the order.
+
+    - The room must be live and have room for one more agent (``agent_limit_reached``).
+    - Its name must still be free (``duplicate_agent_name``: rename or remove the other).
+    - After 7 days, or once purged: ``410 restore_window_expired``. A live agent:
+      ``409 agent_not_deleted``.
+    """
+
+    async def __call__(self, actor: Actor, room_id: str, agent_ref: str) -> Agent:
+        now = self.deps.clock.now()
+        async with self.deps.uow() as uow:
+            room = await owned_room(uow, actor, room_id, for_update=True)
+            roster = await roster_of(uow, room)
+            agent = _deleted_agent(await uow.agents.list_deleted(room.id), agent_ref)
+            if agent is None:
+                live = roster.find(agent_ref)
+                if live is not None:
+                    raise Conflict("This agent is not deleted.", code="agent_not_deleted",
+                                   details={"kind": "agent", "ref": agent_ref})
+                raise await missing_for_restore(uow, actor, TrashKind.AGENT, agent_ref,
+                                                not_found("agent", agent_ref))
+            restored = agent.restored(now, position=roster.next_position())
+            roster.ensure_room_for_one_more()
+            roster.ensure_name_free(restored.name)
+            await uow.agents.update(restored)
+            await uow.commit()
+        return restored
+
+
+def _deleted_agent(deleted: Sequence[Agent], ref: str) -> Agent | None:
+    """The removed agent ``ref`` names: by id, else the most recently removed of that name."""
+    key = name_key(ref.strip())
+    return next((a for a in deleted if a.id == ref), None) or next(
+        (a for a in deleted if name_key(a.name) == key), None)

@@ -17,6 +17,7 @@ from pantheon_core.usecases import (
     jobs,
     models,
     payments,
+    retention,
     rooms,
     scheduler,
     signin,
@@ -45,6 +46,7 @@ class UseCases:
     edit_agent: agents.EditAgent
     reorder_agents: agents.ReorderAgents
     remove_agent: agents.RemoveAgent
+    restore_agent: agents.RestoreAgent
     # turns and conversations
     begin_turn: turns.BeginTurn
     send_to_room: turns.SendToRoom
@@ -60,6 +62,8 @@ class UseCases:
     list_direct_sessions: direct.ListDirectSessions
     get_direct_session: direct.GetDirectSession
     send_direct: direct.SendDirect
+    delete_direct_session: direct.DeleteDirectSession
+    restore_direct_session: direct.RestoreDirectSession
     # files
     request_upload: files.RequestUpload
     finish_upload: files.FinishUpload
@@ -118,6 +122,10 @@ class UseCases:
     list_admins: users.ListAdmins
     # housekeeping
     purge_expired_credentials: housekeeping.PurgeExpiredCredentials
+    # retention (FR-DATA-001..003)
+    purge_deleted: retention.PurgeDeleted
+    purge_expired_content: retention.PurgeExpiredContent
+    run_retention: retention.RunRetention
     # background jobs
     run_job: jobs.RunJob
     list_job_runs: jobs.ListJobRuns

@@ -9,6 +9,11 @@ from decimal import Decimal
 
 from pantheon_core.domain.credentials import MAGIC_LINK_TTL, SESSION_TTL
 from pantheon_core.domain.files import MAX_FILE_BYTES, MAX_SCOPE_BYTES
+from pantheon_core.domain.retention import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_BATCHES,
+    DEFAULT_RETENTION_DAYS,
+)
 from pantheon_core.ports.blob_store import BlobStore
 from pantheon_core.ports.chat_model import ChatModel
 from pantheon_core.ports.clock import Clock
@@ -125,6 +130,21 @@ class AnalyticsPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionPolicy:
+    """Retention (FR-DATA-001..003): chat and file data older than ``days`` is purged; the
+    purge jobs work in batches of ``batch_size`` units, at most ``max_batches`` per step and
+    run (the next run goes on). The 7-day restore window is a rule, not a setting."""
+
+    days: int = DEFAULT_RETENTION_DAYS
+    batch_size: int = DEFAULT_BATCH_SIZE
+    max_batches: int = DEFAULT_MAX_BATCHES
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(days=self.days)
+
+
+@dataclass(frozen=True, slots=True)
 class Deps:
     uow: UnitOfWorkFactory
     clock: Clock
@@ -146,6 +166,7 @@ class Deps:
     billing: BillingPolicy = field(default_factory=BillingPolicy)
     provider_stats: ProviderStats | None = None  # None: reconcile skips the cost comparison
     analytics: AnalyticsPolicy = field(default_factory=AnalyticsPolicy)
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
 
 
 class UseCase:

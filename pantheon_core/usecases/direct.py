@@ -13,6 +13,7 @@ from pantheon_core.domain.agents import (
 )
 from pantheon_core.domain.modes import TurnMode
 from pantheon_core.domain.sessions import DirectSession, clean_title
+from pantheon_core.domain.trash import TrashKind
 from pantheon_core.domain.turns import AgentSnapshot, Turn, TurnStatus, clean_message
 from pantheon_core.errors import InvalidInput, not_found
 from pantheon_core.ids import AgentId, DirectSessionId, TurnId, new_id
@@ -20,6 +21,7 @@ from pantheon_core.ports.unit_of_work import UnitOfWork
 from pantheon_core.usecases.access import agent_in, owned_room, roster_of
 from pantheon_core.usecases.deps import UseCase
 from pantheon_core.usecases.ledger import check_can_send
+from pantheon_core.usecases.trash import missing_for_restore
 from pantheon_core.usecases.turns import start_turn
 
 
@@ -68,10 +70,45 @@ class CreateDirectSession(UseCase):
 
 
 class ListDirectSessions(UseCase):
-    async def __call__(self, actor: Actor) -> Sequence[DirectSession]:
+    """The actor's direct chats, or with ``deleted`` the ones in the 7-day trash; most
+    recently active first."""
+
+    async def __call__(self, actor: Actor, *, deleted: bool = False) -> Sequence[DirectSession]:
         user_id = actor.require_user()
         async with self.deps.uow() as uow:
-            return await uow.sessions.list_direct_sessions(user_id)
+            return await uow.sessions.list_direct_sessions(user_id, deleted=deleted)
+
+
+class DeleteDirectSession(UseCase):
+    """Soft-delete a direct chat: it leaves the listings with its turns and files, and can
+    be restored for 7 days; then it is purged."""
+
+    async def __call__(self, actor: Actor, session_id: str) -> DirectSession:
+        async with self.deps.uow() as uow:
+            session = await owned_direct(uow, actor, session_id)
+            session = session.soft_deleted(self.deps.clock.now())
+            await uow.sessions.update_direct_session(session)
+            await uow.commit()
+        return session
+
+
+class RestoreDirectSession(UseCase):
+    """Bring back a direct chat deleted less than 7 days ago, with its turns and files.
+    Later, or once purged: ``410 restore_window_expired``; a live one:
+    ``409 direct_session_not_deleted``."""
+
+    async def __call__(self, actor: Actor, session_id: str) -> DirectSession:
+        user_id = actor.require_user()
+        async with self.deps.uow() as uow:
+            session = await uow.sessions.get_direct_session(DirectSessionId(session_id))
+            if session is None or session.user_id != user_id:
+                raise await missing_for_restore(uow, actor, TrashKind.DIRECT_SESSION,
+                                                session_id,
+                                                not_found("direct_session", session_id))
+            session = session.restored(self.deps.clock.now())
+            await uow.sessions.update_direct_session(session)
+            await uow.commit()
+        return session
 
 
 class GetDirectSession(UseCase):

@@ -36,9 +36,9 @@ from pantheon_core.domain.files import (
 )
 from pantheon_core.domain.jobs import PARSE_FILE
 from pantheon_core.domain.signed_urls import sign, verify
+from pantheon_core.domain.trash import TrashKind, restore_window_expired
 from pantheon_core.errors import (
     Conflict,
-    Gone,
     InvalidInput,
     NotFound,
     Unavailable,
@@ -50,6 +50,7 @@ from pantheon_core.ports.unit_of_work import UnitOfWork
 from pantheon_core.usecases.access import owned_room
 from pantheon_core.usecases.deps import Deps, UseCase
 from pantheon_core.usecases.direct import owned_direct
+from pantheon_core.usecases.trash import missing_for_restore
 
 logger = logging.getLogger("pantheon.files")
 
@@ -271,15 +272,22 @@ class DeleteFile(_FileUseCase):
 
 
 class RestoreFile(_FileUseCase):
+    """Bring back a file deleted less than 7 days ago, if its scope still has space
+    (``room_storage_full``); a live file is returned as it is. After 7 days, or once purged:
+    ``410 restore_window_expired``."""
+
     async def __call__(self, actor: Actor, file_id: str) -> StoredFile:
         now = self.deps.clock.now()
         async with self.deps.uow() as uow:
-            file = await self._owned(uow, actor, file_id)
+            try:
+                file = await self._owned(uow, actor, file_id)
+            except NotFound as missing:
+                raise await missing_for_restore(uow, actor, TrashKind.FILE, file_id,
+                                                missing) from None
             if not file.is_deleted:
                 return file
             if not file.restorable(now):
-                raise Gone("This file was deleted more than 7 days ago and cannot be restored.",
-                           code="restore_window_passed")
+                raise restore_window_expired(TrashKind.FILE, file.id, file.restorable_until())
             await uow.files.lock_scope(file.scope)
             used = await uow.files.bytes_used(file.scope)
             if used + file.size_bytes > self.deps.files.max_scope_bytes:

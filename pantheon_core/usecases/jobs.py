@@ -26,6 +26,8 @@ from pantheon_core.domain.jobs import (
     EXPIRE_PLAN_CREDITS,
     JOB_NAMES,
     PARSE_FILE,
+    PURGE_DELETED,
+    PURGE_EXPIRED_CONTENT,
     PURGE_EXPIRED_CREDENTIALS,
     REQUEUE_STUCK_FILES,
     ROLLUP_USAGE,
@@ -35,7 +37,7 @@ from pantheon_core.domain.jobs import (
 )
 from pantheon_core.errors import InvalidInput, NotFound, PantheonError
 from pantheon_core.ids import FileId, JobRunId, new_id
-from pantheon_core.usecases import analytics, billing, files, housekeeping
+from pantheon_core.usecases import analytics, billing, files, housekeeping, retention
 from pantheon_core.usecases.deps import UseCase
 
 logger = logging.getLogger("pantheon.jobs")
@@ -135,6 +137,10 @@ class RunJob(UseCase):
             await billing.ExpirePlanCredits(self.deps)()
         elif name == REQUEUE_STUCK_FILES:
             await files.RequeueStuckFiles(self.deps)()
+        elif name == PURGE_DELETED:
+            await retention.PurgeDeleted(self.deps)()
+        elif name == PURGE_EXPIRED_CONTENT:
+            await retention.PurgeExpiredContent(self.deps)()
         else:
             raise unknown_job(name)
 

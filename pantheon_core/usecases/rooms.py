@@ -9,9 +9,12 @@ from pantheon_core.actor import Actor
 from pantheon_core.domain.agents import Agent
 from pantheon_core.domain.modes import DEFAULT_MODE, parse_mode
 from pantheon_core.domain.rooms import Room, clean_description, clean_room_name
+from pantheon_core.domain.trash import TrashKind
+from pantheon_core.errors import NotFound
 from pantheon_core.ids import RoomId, new_id
 from pantheon_core.usecases.access import owned_room, resolve_room_ref
 from pantheon_core.usecases.deps import UseCase
+from pantheon_core.usecases.trash import missing_for_restore
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +102,8 @@ class RequestMode(UseCase):
 
 
 class DeleteRoom(UseCase):
-    """Soft-delete a room: it leaves every listing and can be restored for 7 days."""
+    """Soft-delete a room: it leaves every listing and can be restored for 7 days. Its
+    agents, conversations and files follow it: hidden with it, back with it, purged with it."""
 
     async def __call__(self, actor: Actor, room_id: str) -> Room:
         async with self.deps.uow() as uow:
@@ -111,11 +115,17 @@ class DeleteRoom(UseCase):
 
 
 class RestoreRoom(UseCase):
-    """Bring back a soft-deleted room within 7 days; later: ``restore_window_expired``."""
+    """Bring back a soft-deleted room, with its agents, conversations and files, within 7
+    days; later: ``410 restore_window_expired`` (also once the purge has removed it)."""
 
     async def __call__(self, actor: Actor, room_id: str) -> Room:
         async with self.deps.uow() as uow:
-            room = await owned_room(uow, actor, room_id, for_update=True, include_deleted=True)
+            try:
+                room = await owned_room(uow, actor, room_id, for_update=True,
+                                        include_deleted=True)
+            except NotFound as missing:
+                raise await missing_for_restore(uow, actor, TrashKind.ROOM, room_id,
+                                                missing) from None
             room = room.restored(self.deps.clock.now())
             await uow.rooms.update(room)
             await uow.commit()

@@ -112,7 +112,8 @@ async def delete_file(file_id: FileIdPath, actor: CurrentActor,
              responses=error_responses(401, 404, 410, 422))
 async def restore_file(file_id: FileIdPath, actor: CurrentActor,
                        use_cases: UseCasesDep) -> FileOut:
-    """410 `restore_window_passed` after 7 days; 422 `room_storage_full` if it no longer fits."""
+    """410 `restore_window_expired` after 7 days (also once purged); 422 `room_storage_full`
+    if it no longer fits."""
     return FileOut.of(await use_cases.restore_file(actor, file_id))
 
 

@@ -211,7 +211,7 @@ async def test_restore_window() -> None:
     app.clock.advance(days=8)
     with pytest.raises(Gone) as caught:
         await app.uc.restore_file(actor, file.id)
-    assert caught.value.code == "restore_window_passed"
+    assert caught.value.code == "restore_window_expired"
 
 
 async def test_files_of_a_deleted_room_are_gone_with_it() -> None:
