@@ -3,6 +3,7 @@ options: a renamed command or option fails here, not during an incident."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,30 @@ def test_the_checker_catches_mistakes(line: str, problem: str) -> None:
 def test_the_checker_accepts_real_commands(line: str) -> None:
     [invocation] = invocations_in_line(line, "example")
     assert problems(invocation) == []
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower().replace("`", ""))
+    return text.replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return {_anchor(line.lstrip("#")) for line in lines if line.startswith("#")}
+
+
+@pytest.mark.parametrize("doc", [*DOCS, ROOT / "docs" / "README.md"],
+                         ids=lambda path: str(path.relative_to(ROOT)))
+def test_links_between_the_docs_resolve(doc: Path) -> None:
+    for target in LINK.findall(doc.read_text(encoding="utf-8")):
+        if target.startswith(("http://", "https://", "mailto:")):
+            continue
+        file_part, _, anchor = target.partition("#")
+        linked = (doc.parent / file_part).resolve() if file_part else doc
+        assert linked.exists(), f"{doc.name}: {target} does not exist"
+        if anchor:
+            assert anchor in _anchors(linked), f"{doc.name}: no heading #{anchor} in {linked.name}"
