@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from pantheon_adapters.redis_options import RedisTimeouts
 from pantheon_adapters.settings import Settings
 from pantheon_adapters.system.clock import SystemClock
 from pantheon_adapters.tasks.inprocess import InProcessTasks
@@ -26,7 +27,8 @@ from pantheon_core.ports.jobs import JobQueue
 from pantheon_core.ports.mailer import Mailer
 from pantheon_core.ports.payments import Payments
 from pantheon_core.ports.provider_stats import ProviderStats
-from pantheon_core.ports.rate_limiter import RateLimiter
+from pantheon_core.ports.rate_limiter import RateLimit, RateLimiter
+from pantheon_core.ports.slot_leases import SlotLeases
 from pantheon_core.ports.turn_events import TurnEvents
 from pantheon_core.ports.web_search import WebSearch
 from pantheon_core.usecases.catalog import UseCases
@@ -37,7 +39,9 @@ from pantheon_core.usecases.deps import (
     Deps,
     EnginePolicy,
     FilePolicy,
+    ToolPolicy,
     TopUpPack,
+    TurnLimits,
 )
 
 if TYPE_CHECKING:
@@ -49,6 +53,9 @@ __all__ = ["Container", "JobRuntime", "Metrics", "Settings", "build_container",
            "build_job_runtime", "check_metrics_access", "database_current",
            "database_downgrade", "database_upgrade", "load_settings", "new_metrics",
            "setup_observability", "start_worker_metrics"]
+
+
+FIRST_TOKEN_BACKSTOP_S = 2.0  # the engine's first-token deadline, past the chat model's
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -130,6 +137,7 @@ async def build_container(
     jobs: JobQueue | None = None,
     payments: Payments | None = None,
     metrics: Metrics | None = None,
+    slots: SlotLeases | None = None,
     inside_worker: bool = False,
 ) -> Container:
     """Wire every port from ``settings``; a keyword given here replaces the built adapter.
@@ -151,7 +159,8 @@ async def build_container(
         name: value for name, value in {
             "clock": clock, "mailer": mailer, "limiter": limiter, "identity": identity,
             "chat": chat, "events": events, "engine": engine, "search": search,
-            "blobs": blobs, "documents": documents, "payments": payments}.items()
+            "blobs": blobs, "documents": documents, "payments": payments,
+            "slots": slots}.items()
         if value is not None}
     settings = settings or load_settings()
     metrics = metrics or new_metrics()
@@ -161,7 +170,9 @@ async def build_container(
     if settings.should_auto_migrate and not inside_worker:
         await database_upgrade(settings)
     parts = _Parts()
-    database = Database(settings.effective_database_url)
+    database = Database(settings.effective_database_url,
+                        connect_timeout_s=settings.database_connect_timeout_s,
+                        pool_timeout_s=settings.database_pool_timeout_s)
     parts.closers.append(database.dispose)
     parts.checks["database"] = database.ping
     tasks = InProcessTasks(metrics)
@@ -177,7 +188,7 @@ async def build_container(
         clock=clock,
         mailer=mailer or _build_mailer(settings, parts),
         limiter=limiter or _build_limiter(settings, clock, parts),
-        chat=_measured(chat or _build_chat(settings, parts), metrics),
+        chat=_measured(chat or _build_chat(settings, parts, clock), metrics),
         events=events or _build_events(settings, parts),
         tasks=tasks,
         identity=identity or _build_identity(settings, parts),
@@ -188,7 +199,9 @@ async def build_container(
         ),
         engine=engine or EnginePolicy(
             max_attempts=settings.llm_max_attempts,
-            first_token_timeout_s=settings.llm_first_token_timeout_s,
+            # the chat model enforces the first-token deadline itself (so that its circuit
+            # breaker sees hangs); the engine's, a little later, is the backstop
+            first_token_timeout_s=settings.llm_first_token_timeout_s + FIRST_TOKEN_BACKSTOP_S,
             call_timeout_s=settings.llm_call_timeout_s,
             model_overrides=dict(settings.llm_models),
         ),
@@ -201,6 +214,9 @@ async def build_container(
         billing=billing_policy(settings),
         analytics=AnalyticsPolicy(rollup_lag_s=settings.rollup_lag_s),
         provider_stats=_build_provider_stats(settings, parts),
+        tools=ToolPolicy(search_timeout_s=settings.search_timeout_s),
+        slots=slots or _build_slots(settings, clock, parts),
+        turn_limits=turn_limits(settings),
     )
     container = Container(settings=settings, use_cases=UseCases.build(deps), clock=clock,
                           tasks=tasks, readiness_checks=parts.checks,
@@ -215,6 +231,21 @@ async def build_container(
                 await container.aclose()
             raise
     return container
+
+
+def turn_limits(settings: Settings) -> TurnLimits:
+    return TurnLimits(
+        running_per_user=settings.turns_running_per_user,
+        running_total=settings.turns_running_max,
+        sends_per_user=RateLimit(limit=settings.sends_per_minute, window_s=60),
+        lease_ttl_s=settings.turn_slot_ttl_s,
+        retry_after_s=settings.turns_retry_after_s,
+    )
+
+
+def redis_timeouts(settings: Settings) -> RedisTimeouts:
+    return RedisTimeouts(connect_s=settings.redis_connect_timeout_s,
+                         command_s=settings.redis_timeout_s, retries=settings.redis_retries)
 
 
 def file_policy(settings: Settings) -> FilePolicy:
@@ -279,7 +310,11 @@ def _build_blobs(settings: Settings, parts: _Parts) -> BlobStore:
         store = S3BlobStore(settings.s3_bucket, endpoint_url=settings.s3_endpoint_url,
                             region=settings.s3_region,
                             access_key_id=settings.s3_access_key_id,
-                            secret_access_key=settings.s3_secret_access_key)
+                            secret_access_key=settings.s3_secret_access_key,
+                            connect_timeout_s=settings.s3_connect_timeout_s,
+                            read_timeout_s=settings.s3_read_timeout_s,
+                            max_attempts=settings.s3_max_attempts,
+                            call_timeout_s=settings.s3_total_timeout_s)
         parts.closers.append(store.aclose)
         return store
     from pantheon_adapters.storage.local import LocalBlobStore
@@ -298,7 +333,10 @@ def _build_search(settings: Settings) -> WebSearch | None:
         return None
     from pantheon_adapters.search.tavily import TavilyWebSearch
 
-    return TavilyWebSearch(settings.tavily_api_key, api_base_url=settings.tavily_base_url)
+    return TavilyWebSearch(settings.tavily_api_key, api_base_url=settings.tavily_base_url,
+                           timeout_s=settings.tavily_timeout_s,
+                           connect_timeout_s=settings.tavily_connect_timeout_s,
+                           max_attempts=settings.tavily_max_attempts)
 
 
 def _build_payments(settings: Settings, parts: _Parts) -> Payments | None:
@@ -310,7 +348,11 @@ def _build_payments(settings: Settings, parts: _Parts) -> Payments | None:
     from pantheon_adapters.payments.stripe import StripePayments
 
     payments = StripePayments(settings.stripe_secret_key, settings.stripe_webhook_secret,
-                              api_base=settings.stripe_api_base)
+                              api_base=settings.stripe_api_base,
+                              timeout_s=settings.stripe_timeout_s,
+                              connect_timeout_s=settings.stripe_connect_timeout_s,
+                              max_network_retries=settings.stripe_max_retries,
+                              total_timeout_s=settings.stripe_total_timeout_s)
     parts.closers.append(payments.aclose)
     return payments
 
@@ -322,7 +364,9 @@ def _build_provider_stats(settings: Settings, parts: _Parts) -> ProviderStats | 
     from pantheon_adapters.llm.openrouter_stats import OPENROUTER_API, OpenRouterStats
 
     stats = OpenRouterStats(settings.openrouter_api_key,
-                            base_url=settings.openrouter_base_url or OPENROUTER_API)
+                            base_url=settings.openrouter_base_url or OPENROUTER_API,
+                            timeout_s=settings.provider_stats_timeout_s,
+                            connect_timeout_s=settings.llm_connect_timeout_s)
     parts.closers.append(stats.aclose)
     return stats
 
@@ -349,7 +393,8 @@ def _build_limiter(settings: Settings, clock: Clock, parts: _Parts) -> RateLimit
     if settings.redis_url:
         from pantheon_adapters.limits.redis import RedisRateLimiter
 
-        redis_limiter = RedisRateLimiter.from_url(settings.redis_url)
+        redis_limiter = RedisRateLimiter.from_url(settings.redis_url,
+                                                  timeouts=redis_timeouts(settings))
         parts.closers.append(redis_limiter.aclose)
         parts.checks["redis"] = redis_limiter.ping
         return redis_limiter
@@ -358,7 +403,22 @@ def _build_limiter(settings: Settings, clock: Clock, parts: _Parts) -> RateLimit
     return MemoryRateLimiter(clock)
 
 
-def _build_chat(settings: Settings, parts: _Parts) -> ChatModel:
+def _build_slots(settings: Settings, clock: Clock, parts: _Parts) -> SlotLeases:
+    """Running-turn slots: in Redis when it is configured (shared by every process), else
+    counted in this process."""
+    if settings.redis_url:
+        from pantheon_adapters.limits.redis_slots import RedisSlotLeases
+
+        redis_slots = RedisSlotLeases.from_url(settings.redis_url,
+                                               timeouts=redis_timeouts(settings))
+        parts.closers.append(redis_slots.aclose)
+        return redis_slots
+    from pantheon_adapters.limits.memory_slots import MemorySlotLeases
+
+    return MemorySlotLeases(clock)
+
+
+def _build_chat(settings: Settings, parts: _Parts, clock: Clock) -> ChatModel:
     backend = settings.llm_backend
     if backend == "offline":
         from pantheon_adapters.llm.offline import OfflineChatModel
@@ -376,14 +436,25 @@ def _build_chat(settings: Settings, parts: _Parts) -> ChatModel:
         app_title="Pantheon", connect_s=settings.llm_connect_timeout_s,
         read_s=settings.llm_read_timeout_s)
     parts.closers.append(model.aclose)
-    return model
+    return _guarded(model, settings, clock)
+
+
+def _guarded(model: ChatModel, settings: Settings, clock: Clock) -> ChatModel:
+    """``model`` behind a circuit breaker (docs/degradation.md)."""
+    from pantheon_adapters.llm.circuit_breaker import BreakerChatModel, CircuitBreaker
+
+    breaker = CircuitBreaker(model.provider, clock, failures=settings.llm_breaker_failures,
+                             cooldown_s=settings.llm_breaker_cooldown_s)
+    return BreakerChatModel(model, breaker,
+                            first_token_timeout_s=settings.llm_first_token_timeout_s)
 
 
 def _build_events(settings: Settings, parts: _Parts) -> TurnEvents:
     if settings.redis_url:
         from pantheon_adapters.events.redis import RedisTurnEvents
 
-        redis_events = RedisTurnEvents.from_url(settings.redis_url)
+        redis_events = RedisTurnEvents.from_url(settings.redis_url,
+                                                timeouts=redis_timeouts(settings))
         parts.closers.append(redis_events.aclose)
         return redis_events
     from pantheon_adapters.events.memory import InProcessTurnEvents

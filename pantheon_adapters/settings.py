@@ -117,6 +117,41 @@ class Settings(BaseSettings):
     billing_cancel_url: str | None = None  # None: public_url + /billing?checkout=cancelled
     billing_portal_return_url: str | None = None  # None: public_url + /billing
 
+    # Graceful degradation (docs/degradation.md): how many turns one user and the whole
+    # service run at once, how fast one user may send, and the timeouts and retry budgets of
+    # every outbound call.
+    turns_running_per_user: int = Field(default=2, ge=1)  # beyond: 429 too_many_running_turns
+    turns_running_max: int = Field(default=100, ge=0)  # beyond: 503 server_busy; 0 drains
+    sends_per_minute: int = Field(default=20, ge=1)  # per user; beyond: 429 rate_limited
+    turn_slot_ttl_s: float = Field(default=60.0, ge=1)  # a dead process's slots free after
+    turns_retry_after_s: int = Field(default=5, ge=1)  # Retry-After of refused sends
+    llm_breaker_failures: int = Field(default=5, ge=1)  # failures in a row that open it
+    llm_breaker_cooldown_s: float = Field(default=30.0, gt=0)  # open this long, then a probe
+    search_timeout_s: float = Field(default=30.0, gt=0)  # a whole web_search tool call
+    tavily_timeout_s: float = Field(default=15.0, gt=0)  # one Tavily attempt, all in
+    tavily_connect_timeout_s: float = Field(default=5.0, gt=0)
+    tavily_max_attempts: int = Field(default=3, ge=1)
+    stripe_timeout_s: float = Field(default=20.0, gt=0)  # each read of one attempt
+    stripe_connect_timeout_s: float = Field(default=5.0, gt=0)
+    stripe_max_retries: int = Field(default=2, ge=0)  # network retries (idempotent)
+    stripe_total_timeout_s: float = Field(default=45.0, gt=0)  # a whole call, retries in
+    smtp_connect_timeout_s: float = Field(default=10.0, gt=0)
+    smtp_total_timeout_s: float = Field(default=30.0, gt=0)  # a whole send, retries in
+    smtp_max_attempts: int = Field(default=2, ge=1)  # retried only if it never connected
+    s3_connect_timeout_s: float = Field(default=5.0, gt=0)
+    s3_read_timeout_s: float = Field(default=60.0, gt=0)
+    s3_max_attempts: int = Field(default=3, ge=1)
+    s3_total_timeout_s: float = Field(default=30.0, gt=0)  # calls without a streamed body
+    redis_connect_timeout_s: float = Field(default=3.0, gt=0)
+    redis_timeout_s: float = Field(default=3.0, gt=0)  # each command (blocking reads: + wait)
+    redis_retries: int = Field(default=1, ge=0)  # on connection errors and timeouts
+    jwks_timeout_s: float = Field(default=5.0, gt=0)  # Supabase JWKS: each read
+    jwks_total_timeout_s: float = Field(default=8.0, gt=0)  # a whole fetch, retries in
+    jwks_max_attempts: int = Field(default=2, ge=1)
+    provider_stats_timeout_s: float = Field(default=15.0, gt=0)  # OpenRouter generation stats
+    database_connect_timeout_s: float = Field(default=10.0, gt=0)  # PostgreSQL
+    database_pool_timeout_s: float = Field(default=10.0, gt=0)  # waiting for a free connection
+
     # Observability (docs/observability.md)
     log_format: Literal["json", "text"] | None = None  # None: json in production, else text
     sentry_dsn: str | None = None  # unset: no error reports (and sentry_sdk is not imported)

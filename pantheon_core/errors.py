@@ -70,15 +70,29 @@ class Forbidden(PantheonError):
 
 
 class RateLimited(PantheonError):
+    """Too many attempts: ``retry_after_s`` (also in ``details``) says when to try again."""
+
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after_s: int) -> None:
-        super().__init__(message, details={"retry_after_s": retry_after_s})
+    def __init__(self, message: str, *, retry_after_s: int, code: str | None = None,
+                 details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, code=code,
+                         details={**(details or {}), "retry_after_s": retry_after_s})
         self.retry_after_s = retry_after_s
 
 
 class Unavailable(PantheonError):
+    """A dependency is down, not configured or saturated; with ``retry_after_s`` (also in
+    ``details``) the caller is told when trying again makes sense."""
+
     code = "unavailable"
+
+    def __init__(self, message: str, *, code: str | None = None,
+                 details: Mapping[str, Any] | None = None,
+                 retry_after_s: int | None = None) -> None:
+        extra = {} if retry_after_s is None else {"retry_after_s": retry_after_s}
+        super().__init__(message, code=code, details={**(details or {}), **extra})
+        self.retry_after_s = retry_after_s
 
 
 def not_found(kind: str, ref: str) -> NotFound:

@@ -96,7 +96,7 @@ async def pantheon_error_handler(request: Request, exc: Exception) -> JSONRespon
     assert isinstance(exc, PantheonError)
     status = status_for(exc)
     headers: dict[str, str] = {}
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | Unavailable) and exc.retry_after_s is not None:
         headers["Retry-After"] = str(max(1, exc.retry_after_s))
     if isinstance(exc, Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="pantheon"'

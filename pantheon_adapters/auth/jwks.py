@@ -24,6 +24,10 @@ class JwksKeys:
     - An unknown ``kid`` triggers one refetch (the provider rotated its keys), at most
       once per ``refetch_cooldown_s`` so junk tokens cannot hammer the provider.
     - A key that cannot be found or fetched raises ``Unauthenticated`` (``invalid_token``).
+    - Budgets: ``connect_timeout_s`` and ``timeout_s`` (each read) per attempt; connection
+      failures, timeouts and 5xx are retried, ``max_attempts`` in all, and a whole fetch
+      (retries included) takes at most ``total_timeout_s``: a slow provider delays a
+      sign-in by seconds, never minutes.
     """
 
     def __init__(
@@ -33,13 +37,19 @@ class JwksKeys:
         ttl_s: float = 600.0,
         refetch_cooldown_s: float = 30.0,
         timeout_s: float = 5.0,
+        connect_timeout_s: float = 3.0,
+        total_timeout_s: float = 8.0,
+        max_attempts: int = 2,
         http: httpx.AsyncClient | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
         self.ttl_s = ttl_s
         self.refetch_cooldown_s = refetch_cooldown_s
-        self._http = http or httpx.AsyncClient(timeout=timeout_s)
+        self._http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_s, connect=min(connect_timeout_s, timeout_s)))
+        self._total_timeout_s = total_timeout_s
+        self._max_attempts = max(1, max_attempts)
         self._owns_http = http is None
         self._monotonic = monotonic
         self._keys: dict[str, jwt.PyJWK] | None = None
@@ -90,10 +100,13 @@ class JwksKeys:
 
     async def _fetch(self) -> dict[str, jwt.PyJWK]:
         try:
-            response = await self._http.get(self.url)
-            response.raise_for_status()
-            document = response.json()
+            with anyio.fail_after(self._total_timeout_s):
+                document = await self._get_document()
             key_set = jwt.PyJWKSet.from_dict(document if isinstance(document, dict) else {})
+        except TimeoutError as exc:
+            raise Unauthenticated(
+                "The identity provider's signing keys could not be fetched (no answer within "
+                f"{self._total_timeout_s:g} s).", code="invalid_token") from exc
         except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
             raise Unauthenticated(
                 f"The identity provider's signing keys could not be fetched ({exc}).",
@@ -101,3 +114,18 @@ class JwksKeys:
             ) from exc
         return {key.key_id: key for key in key_set.keys
                 if key.key_id and key.public_key_use in (None, "sig")}
+
+    async def _get_document(self) -> object:
+        """The JWKS document; transport failures and 5xx are retried (``max_attempts``)."""
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                response = await self._http.get(self.url)
+                response.raise_for_status()
+                return response.json()
+            except (httpx.TransportError, httpx.HTTPStatusError) as exc:
+                server_side = not isinstance(exc, httpx.HTTPStatusError) or \
+                    exc.response.status_code >= 500
+                if not server_side or attempt == self._max_attempts:
+                    raise
+            await anyio.sleep(0.2 * attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")

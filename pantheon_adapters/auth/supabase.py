@@ -52,7 +52,11 @@ class SupabaseJwtVerifier:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SupabaseJwtVerifier:
-        jwks = JwksKeys(settings.supabase_jwks_url) if settings.supabase_jwks_url else None
+        jwks = JwksKeys(settings.supabase_jwks_url, timeout_s=settings.jwks_timeout_s,
+                        connect_timeout_s=min(settings.jwks_timeout_s, 3.0),
+                        total_timeout_s=settings.jwks_total_timeout_s,
+                        max_attempts=settings.jwks_max_attempts,
+                        ) if settings.supabase_jwks_url else None
         return cls(secret=settings.supabase_jwt_secret, jwks=jwks,
                    audience=settings.supabase_jwt_audience, issuer=settings.supabase_jwt_issuer)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from typing import Any, TypeVar
 
+import anyio
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from pantheon_adapters.redis_options import RedisTimeouts
 from pantheon_core.domain.events import TurnEvent
 from pantheon_core.errors import Unavailable
 from pantheon_core.ids import TurnId
@@ -20,6 +22,7 @@ TTL_S = 3600
 KEEP_FINISHED_S = 600
 CANCEL_TTL_S = 3600
 PAGE = 500
+T = TypeVar("T")
 
 # KEYS[1] the turn's stream, KEYS[2] its cancel flag.
 # ARGV: seq, event JSON, maxlen, ttl, 1 if terminal else 0, ttl after a terminal event.
@@ -79,20 +82,35 @@ class RedisTurnEvents:
       terminal event, after ``wait_s`` without a new event, and at once for a turn
       the stream does not know.
     - The cancel flag is a key with a TTL, cleared by the terminal event.
-    Redis failures become ``Unavailable`` (``turn_events_unavailable``).
+    Redis failures become ``Unavailable`` (``turn_events_unavailable``), and so does a
+    command unanswered within the command timeout (a blocking read: plus its wait).
     """
 
-    def __init__(self, client: Redis, *, prefix: str = DEFAULT_PREFIX) -> None:
+    def __init__(self, client: Redis, *, prefix: str = DEFAULT_PREFIX,
+                 command_timeout_s: float = 3.0) -> None:
         self._client = client
         self._prefix = prefix
+        self._command_timeout_s = command_timeout_s
         self._publish = client.register_script(_PUBLISH)
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str = DEFAULT_PREFIX) -> RedisTurnEvents:
+    def from_url(cls, url: str, *, prefix: str = DEFAULT_PREFIX,
+                 timeouts: RedisTimeouts | None = None) -> RedisTurnEvents:
         # No socket timeout: XREAD BLOCK legitimately waits up to a subscriber's wait_s.
-        client = Redis.from_url(url, socket_connect_timeout=3, socket_timeout=None,
-                                health_check_interval=30)
-        return cls(client, prefix=prefix)
+        # Every command is bounded here instead (``_within``).
+        timeouts = timeouts or RedisTimeouts()
+        client = Redis.from_url(url, **timeouts.async_options(blocking=True))
+        return cls(client, prefix=prefix, command_timeout_s=timeouts.command_s)
+
+    async def _within(self, call: Awaitable[T], *, waiting_s: float = 0.0) -> T:
+        """Await one command for at most the command timeout (plus what it waits on purpose)."""
+        try:
+            with anyio.fail_after(self._command_timeout_s + waiting_s):
+                return await call
+        except TimeoutError as exc:
+            raise Unavailable(f"The turn events' Redis did not answer within "
+                              f"{self._command_timeout_s + waiting_s:g} s.",
+                              code="turn_events_unavailable") from exc
 
     def _stream(self, turn_id: str) -> str:
         return f"{self._prefix}turn:{turn_id}:events"
@@ -105,8 +123,8 @@ class RedisTurnEvents:
         args: list[str | int] = [event.seq, body, MAXLEN, TTL_S, int(event.is_terminal),
                                  KEEP_FINISHED_S]
         try:
-            await self._publish(keys=[self._stream(event.turn_id), self._cancel(event.turn_id)],
-                                args=args)
+            await self._within(self._publish(
+                keys=[self._stream(event.turn_id), self._cancel(event.turn_id)], args=args))
         except RedisError as exc:
             raise _unavailable(exc) from exc
 
@@ -115,8 +133,8 @@ class RedisTurnEvents:
         key, cursor = self._stream(turn_id), _Cursor(after)
         try:
             while True:
-                found: Any = await self._client.xrange(key, min=f"{cursor.last + 1}-0",
-                                                       count=PAGE)
+                found: Any = await self._within(self._client.xrange(
+                    key, min=f"{cursor.last + 1}-0", count=PAGE))
                 page: list[Entry] = list(found or [])
                 for event in cursor.take(page):
                     yield event
@@ -127,8 +145,9 @@ class RedisTurnEvents:
             # An unknown stream is waited for too: the turn may be about to publish.
             block_ms = max(1, math.ceil(wait_s * 1000))
             while wait_s > 0:
-                entries = _read_entries(await self._client.xread(
-                    {key: f"{cursor.last}-0"}, count=PAGE, block=block_ms))
+                entries = _read_entries(await self._within(self._client.xread(
+                    {key: f"{cursor.last}-0"}, count=PAGE, block=block_ms),
+                    waiting_s=block_ms / 1000))
                 if not entries:
                     return
                 for event in cursor.take(entries):
@@ -140,13 +159,13 @@ class RedisTurnEvents:
 
     async def request_cancel(self, turn_id: TurnId) -> None:
         try:
-            await self._client.set(self._cancel(turn_id), b"1", ex=CANCEL_TTL_S)
+            await self._within(self._client.set(self._cancel(turn_id), b"1", ex=CANCEL_TTL_S))
         except RedisError as exc:
             raise _unavailable(exc) from exc
 
     async def cancel_requested(self, turn_id: TurnId) -> bool:
         try:
-            return bool(await self._client.exists(self._cancel(turn_id)))
+            return bool(await self._within(self._client.exists(self._cancel(turn_id))))
         except RedisError as exc:
             raise _unavailable(exc) from exc
 

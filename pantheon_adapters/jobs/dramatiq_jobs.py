@@ -41,6 +41,7 @@ from dramatiq.middleware import AsyncIO, CurrentMessage, Middleware, default_mid
 
 from pantheon_adapters.jobs.queue_depths import RedisQueueDepths, StubQueueDepths
 from pantheon_adapters.observability.metrics import Metrics
+from pantheon_adapters.redis_options import RedisTimeouts
 from pantheon_adapters.settings import Settings
 from pantheon_core import correlation
 from pantheon_core.domain.jobs import JOB_NAMES, PARSE_FILE, PURGE_EXPIRED_CREDENTIALS
@@ -57,6 +58,7 @@ DEFAULT_MAX_RETRIES = 3
 MIN_BACKOFF_MS = 1_000
 MAX_BACKOFF_MS = 30_000
 IN_PROCESS_THREADS = 2
+BROKER_COMMAND_S = 30.0  # the broker's Redis commands (its Lua scripts included)
 IDLE_POLL_MS = 250  # how long idle worker threads wait before checking for shutdown
 STOP_GRACE_MS = 30_000  # how long a stopping worker lets running jobs finish
 
@@ -308,8 +310,12 @@ def build_broker(settings: Settings, *extra: Middleware) -> dramatiq.Broker:
     middleware: list[Middleware] = [*(kind() for kind in default_middleware), SharedAsyncIO(),
                                     CurrentMessage(), *extra]
     if settings.redis_url:
-        client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=5,
-                                      socket_timeout=30)
+        # A bounded retry budget (redis-py's default retries a failing command 10 times);
+        # the broker's own Lua scripts may take longer than a plain command.
+        timeouts = RedisTimeouts(connect_s=settings.redis_connect_timeout_s,
+                                 retries=settings.redis_retries)
+        client = redis.Redis.from_url(settings.redis_url,
+                                      **timeouts.sync_options(command_s=BROKER_COMMAND_S))
         # dramatiq's RedisBroker.__init__ has no annotations
         return RedisBroker(  # type: ignore[no-untyped-call]
             client=client, middleware=middleware, namespace=settings.jobs_namespace,

@@ -8,6 +8,7 @@ import uuid
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from pantheon_adapters.redis_options import RedisTimeouts
 from pantheon_core.errors import Unavailable
 from pantheon_core.ports.clock import Clock
 from pantheon_core.ports.rate_limiter import RateDecision, RateLimit
@@ -58,9 +59,9 @@ class RedisRateLimiter:
         self._script = client.register_script(_SLIDING_WINDOW)
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str = DEFAULT_PREFIX,
-                 clock: Clock | None = None) -> RedisRateLimiter:
-        client = Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+    def from_url(cls, url: str, *, prefix: str = DEFAULT_PREFIX, clock: Clock | None = None,
+                 timeouts: RedisTimeouts | None = None) -> RedisRateLimiter:
+        client = Redis.from_url(url, **(timeouts or RedisTimeouts()).async_options())
         return cls(client, prefix=prefix, clock=clock)
 
     async def hit(self, key: str, rule: RateLimit) -> RateDecision:

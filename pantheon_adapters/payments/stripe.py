@@ -25,9 +25,12 @@ so a retried create never makes two sessions).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, cast
 
+import anyio
+import httpx
 import stripe
 
 from pantheon_core.errors import InvalidInput, Unavailable
@@ -52,17 +55,22 @@ class _HTTPXClient(stripe.HTTPXClient):
 
 class StripePayments:
     """The ``Payments`` port on Stripe. ``api_base`` points the SDK elsewhere (a test
-    server, a proxy); ``timeout_s`` bounds each HTTP attempt. Call :meth:`aclose` at the end."""
+    server, a proxy). ``connect_timeout_s`` bounds connecting and ``timeout_s`` each read of
+    an attempt; ``total_timeout_s`` a whole call, the SDK's retries and their waits included
+    (beyond it: ``payments_unavailable``). Call :meth:`aclose` at the end."""
 
     def __init__(self, secret_key: str, webhook_secret: str, *, api_base: str | None = None,
-                 timeout_s: float = 20.0, max_network_retries: int = 2) -> None:
+                 timeout_s: float = 20.0, connect_timeout_s: float = 5.0,
+                 max_network_retries: int = 2, total_timeout_s: float = 45.0) -> None:
         if not secret_key:
             raise ValueError("A Stripe secret key is required (PANTHEON_STRIPE_SECRET_KEY).")
         if not webhook_secret:
             raise ValueError("A Stripe webhook signing secret is required "
                              "(PANTHEON_STRIPE_WEBHOOK_SECRET).")
         self._webhook_secret = webhook_secret
-        self._http = _HTTPXClient(timeout=timeout_s)
+        self._total_timeout_s = total_timeout_s
+        self._http = _HTTPXClient(timeout=httpx.Timeout(timeout_s,
+                                                        connect=min(connect_timeout_s, timeout_s)))
         self._client = stripe.StripeClient(secret_key,
                                            base_addresses={"api": api_base.rstrip("/")}
                                            if api_base else None,
@@ -100,18 +108,32 @@ class StripePayments:
             if not customer_id:
                 params["customer_creation"] = "always"
         try:
-            session = await self._client.v1.checkout.sessions.create_async(cast(Any, params))
+            with self._deadline("create a Checkout Session"):
+                session = await self._client.v1.checkout.sessions.create_async(
+                    cast(Any, params))
         except stripe.StripeError as exc:
             raise _unavailable(exc, "create a Checkout Session") from exc
         return _url_of(session, "Checkout Session")
 
     async def portal(self, *, customer_id: str, return_url: str) -> str:
         try:
-            session = await self._client.v1.billing_portal.sessions.create_async(
-                {"customer": customer_id, "return_url": return_url})
+            with self._deadline("create a Billing Portal session"):
+                session = await self._client.v1.billing_portal.sessions.create_async(
+                    {"customer": customer_id, "return_url": return_url})
         except stripe.StripeError as exc:
             raise _unavailable(exc, "create a Billing Portal session") from exc
         return _url_of(session, "Billing Portal session")
+
+    @contextmanager
+    def _deadline(self, action: str) -> Iterator[None]:
+        """Bound a whole call, retries included; past it, ``payments_unavailable``."""
+        try:
+            with anyio.fail_after(self._total_timeout_s):
+                yield
+        except TimeoutError as exc:
+            raise Unavailable(f"Stripe did not answer within {self._total_timeout_s:g} s; "
+                              f"could not {action}.", code="payments_unavailable",
+                              details={"provider": "stripe", "reason": "timeout"}) from exc
 
     # --- incoming webhooks ------------------------------------------------------------------
 

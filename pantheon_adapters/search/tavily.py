@@ -70,15 +70,20 @@ class TavilyWebSearch:
     a jittered exponential backoff, or the provider's Retry-After when it sends one. A
     Retry-After longer than ``max_retry_after_s`` is not waited for: the search fails at once
     with ``search_rate_limited`` (a tool call should not hang for a minute). Other 4xx answers
-    are ``search_rejected`` and are not retried. ``timeout_s`` bounds each attempt as a whole.
+    are ``search_rejected`` and are not retried. ``timeout_s`` bounds each attempt as a whole
+    (and each read within it); ``connect_timeout_s`` bounds connecting.
     """
 
     def __init__(self, api_key: str | None, *, api_base_url: str | None = None,
-                 timeout_s: float = 15, max_attempts: int = 3, backoff_base_s: float = 0.5,
-                 max_backoff_s: float = 8.0, max_retry_after_s: float = 10.0) -> None:
+                 timeout_s: float = 15, connect_timeout_s: float = 5.0, max_attempts: int = 3,
+                 backoff_base_s: float = 0.5, max_backoff_s: float = 8.0,
+                 max_retry_after_s: float = 10.0) -> None:
         self._api_key = api_key or None
         self._base_url = (api_base_url or DEFAULT_BASE_URL).rstrip("/")
         self._timeout_s = timeout_s
+        # The SDK passes one number for every phase of the request; the request hook in
+        # ``_call`` swaps in this one, with its own connect timeout.
+        self._timeouts = httpx.Timeout(timeout_s, connect=min(connect_timeout_s, timeout_s))
         self._max_attempts = max(1, max_attempts)
         self._backoff_base_s = backoff_base_s
         self._max_backoff_s = max_backoff_s
@@ -109,8 +114,12 @@ class TavilyWebSearch:
         async def keep(response: httpx.Response) -> None:
             seen.append(response)
 
-        async with httpx.AsyncClient(base_url=self._base_url,
-                                     event_hooks={"response": [keep]}) as http:
+        async def bound(request: httpx.Request) -> None:
+            request.extensions["timeout"] = self._timeouts.as_dict()
+
+        async with httpx.AsyncClient(base_url=self._base_url, timeout=self._timeouts,
+                                     event_hooks={"request": [bound],
+                                                  "response": [keep]}) as http:
             client = AsyncTavilyClient(api_key=api_key, api_base_url=self._base_url, client=http)
             with anyio.fail_after(self._timeout_s):
                 return await client.search(query, search_depth="basic", include_answer=True,

@@ -37,12 +37,30 @@ def _storage_errors() -> Iterator[None]:
         raise Unavailable("File storage is not available.", code="storage_unavailable") from exc
 
 
+@contextmanager
+def _within(seconds: float) -> Iterator[None]:
+    """Bound one S3 request (not a streamed body): past ``seconds``, ``storage_unavailable``."""
+    try:
+        with anyio.fail_after(seconds):
+            yield
+    except TimeoutError as exc:
+        raise Unavailable(f"File storage did not answer within {seconds:g} s.",
+                          code="storage_unavailable") from exc
+
+
 def _is_missing(exc: ClientError) -> bool:
     return str(exc.response.get("Error", {}).get("Code", "")) in _MISSING
 
 
 class S3BlobStore:
-    """Stores blobs as objects ``prefix + key`` in one bucket. Call :meth:`aclose` when done."""
+    """Stores blobs as objects ``prefix + key`` in one bucket. Call :meth:`aclose` when done.
+
+    Budgets: ``connect_timeout_s`` and ``read_timeout_s`` (each read) per HTTP attempt,
+    ``max_attempts`` in all per request (botocore's standard retry mode: 5xx, throttling and
+    connection errors, with backoff), and ``call_timeout_s`` for each request as a whole,
+    retries included — every request but the streamed bodies, whose length is bounded by
+    the size limits and whose every read by ``read_timeout_s``.
+    """
 
     def __init__(
         self,
@@ -54,12 +72,17 @@ class S3BlobStore:
         secret_access_key: str,
         prefix: str = "",
         part_size: int = 8 * 1024 * 1024,
+        connect_timeout_s: float = 5.0,
+        read_timeout_s: float = 60.0,
+        max_attempts: int = 3,
+        call_timeout_s: float = 30.0,
     ) -> None:
         if prefix:
             prefix = check_blob_key(prefix.strip("/")) + "/"
         self._bucket = bucket
         self._prefix = prefix
         self._part_size = max(part_size, MIN_PART_SIZE)
+        self._call_timeout_s = call_timeout_s
         self._client_args: dict[str, Any] = {
             "endpoint_url": endpoint_url,
             "region_name": region,
@@ -68,9 +91,9 @@ class S3BlobStore:
             "config": Config(
                 s3={"addressing_style": "path"},
                 signature_version="s3v4",
-                retries={"max_attempts": 3, "mode": "standard"},
-                connect_timeout=5,
-                read_timeout=60,
+                retries={"max_attempts": max(1, max_attempts), "mode": "standard"},
+                connect_timeout=connect_timeout_s,
+                read_timeout=read_timeout_s,
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
             ),
@@ -100,12 +123,13 @@ class S3BlobStore:
     ) -> int:
         target = {"Bucket": self._bucket, "Key": self._object_key(key)}
         s3 = await self._s3()
-        upload = _Multipart(s3, target, content_type)
+        upload = _Multipart(s3, target, content_type, call_timeout_s=self._call_timeout_s)
         try:
             with _storage_errors():
                 total, rest = await self._stream_parts(chunks, upload, max_bytes=max_bytes)
                 if upload.upload_id is None:
-                    await s3.put_object(**target, Body=rest, ContentType=content_type)
+                    with _within(self._call_timeout_s):
+                        await s3.put_object(**target, Body=rest, ContentType=content_type)
                 else:
                     await upload.finish(rest)
         except BaseException:
@@ -138,7 +162,8 @@ class S3BlobStore:
         s3 = await self._s3()
         with _storage_errors():
             try:
-                response = await s3.get_object(Bucket=self._bucket, Key=object_key)
+                with _within(self._call_timeout_s):
+                    response = await s3.get_object(Bucket=self._bucket, Key=object_key)
             except ClientError as exc:
                 if _is_missing(exc):
                     raise not_found("blob", key) from exc
@@ -154,7 +179,7 @@ class S3BlobStore:
     async def delete(self, key: str) -> None:
         object_key = self._object_key(key)
         s3 = await self._s3()
-        with _storage_errors():
+        with _storage_errors(), _within(self._call_timeout_s):
             await s3.delete_object(Bucket=self._bucket, Key=object_key)  # idempotent in S3
 
     async def exists(self, key: str) -> bool:
@@ -162,7 +187,8 @@ class S3BlobStore:
         s3 = await self._s3()
         with _storage_errors():
             try:
-                await s3.head_object(Bucket=self._bucket, Key=object_key)
+                with _within(self._call_timeout_s):
+                    await s3.head_object(Bucket=self._bucket, Key=object_key)
             except ClientError as exc:
                 if _is_missing(exc):
                     return False
@@ -171,15 +197,17 @@ class S3BlobStore:
 
     async def ping(self) -> None:
         s3 = await self._s3()
-        with _storage_errors():
+        with _storage_errors(), _within(self._call_timeout_s):
             await s3.head_bucket(Bucket=self._bucket)
 
 
 class _Multipart:
     """One multipart upload, started lazily by the first full part."""
 
-    def __init__(self, s3: Any, target: dict[str, str], content_type: str) -> None:
+    def __init__(self, s3: Any, target: dict[str, str], content_type: str, *,
+                 call_timeout_s: float) -> None:
         self._s3 = s3
+        self._call_timeout_s = call_timeout_s
         self._target = target
         self._content_type = content_type
         self.upload_id: str | None = None
@@ -187,19 +215,22 @@ class _Multipart:
 
     async def send(self, body: bytes) -> None:
         if self.upload_id is None:
-            created = await self._s3.create_multipart_upload(
-                **self._target, ContentType=self._content_type)
+            with _within(self._call_timeout_s):
+                created = await self._s3.create_multipart_upload(
+                    **self._target, ContentType=self._content_type)
             self.upload_id = str(created["UploadId"])
         number = len(self._parts) + 1
-        sent = await self._s3.upload_part(
-            **self._target, UploadId=self.upload_id, PartNumber=number, Body=body)
+        with _within(self._call_timeout_s):
+            sent = await self._s3.upload_part(
+                **self._target, UploadId=self.upload_id, PartNumber=number, Body=body)
         self._parts.append({"PartNumber": number, "ETag": sent["ETag"]})
 
     async def finish(self, rest: bytes) -> None:
         if rest:
             await self.send(rest)
-        await self._s3.complete_multipart_upload(
-            **self._target, UploadId=self.upload_id, MultipartUpload={"Parts": self._parts})
+        with _within(self._call_timeout_s):
+            await self._s3.complete_multipart_upload(
+                **self._target, UploadId=self.upload_id, MultipartUpload={"Parts": self._parts})
         self.upload_id = None  # completed: nothing left to abort
 
     async def abort(self) -> None:

@@ -22,6 +22,7 @@ from pantheon_core.errors import Conflict, InvalidInput, not_found
 from pantheon_core.ids import DirectSessionId, RoomSessionId, TurnId
 from pantheon_core.ports.unit_of_work import UnitOfWork
 from pantheon_core.usecases.access import owned_room
+from pantheon_core.usecases.admission import Admission
 from pantheon_core.usecases.deps import Deps, UseCase
 from pantheon_core.usecases.direct import owned_direct
 from pantheon_core.usecases.turns import room_session_for
@@ -222,6 +223,8 @@ async def fail_if_orphaned(deps: Deps, turn_id: TurnId, bound: datetime, now: da
                                              last_seq=seq, error_code="interrupted",
                                              error_message=message))
         await uow.commit()
+    admission = Admission(deps)
+    await admission.release(admission.ticket_for(turn.user_id, turn.id))
     for event in events:
         await deps.events.publish(event)
     return 1

@@ -24,6 +24,7 @@ from pantheon_core.ports.mailer import Mailer
 from pantheon_core.ports.payments import Payments
 from pantheon_core.ports.provider_stats import ProviderStats
 from pantheon_core.ports.rate_limiter import RateLimit, RateLimiter
+from pantheon_core.ports.slot_leases import SlotLeases
 from pantheon_core.ports.tasks import BackgroundTasks
 from pantheon_core.ports.turn_events import TurnEvents
 from pantheon_core.ports.unit_of_work import UnitOfWorkFactory
@@ -63,6 +64,23 @@ class EnginePolicy:
     def model_for(self, alias: str, listed: str) -> str:
         """The provider model id to call for ``alias``: an override, else the priced one."""
         return self.model_overrides.get(alias, listed)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnLimits:
+    """Graceful degradation of sends (NFR-PERF-003): what one user and the whole service
+    may run at once, and how fast one user may send.
+
+    ``running_total`` 0 refuses every send (a drain switch); ``lease_ttl_s`` is how long a
+    running turn's slot outlives its last renewal (a crashed process frees its slots then);
+    ``retry_after_s`` is the wait suggested when a send is refused for running turns.
+    """
+
+    running_per_user: int = 2
+    running_total: int = 100
+    sends_per_user: RateLimit = field(default_factory=lambda: RateLimit(limit=20, window_s=60))
+    lease_ttl_s: float = 60.0
+    retry_after_s: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +185,8 @@ class Deps:
     provider_stats: ProviderStats | None = None  # None: reconcile skips the cost comparison
     analytics: AnalyticsPolicy = field(default_factory=AnalyticsPolicy)
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    slots: SlotLeases | None = None  # None: running turns are not counted (tests, scripts)
+    turn_limits: TurnLimits = field(default_factory=TurnLimits)
 
 
 class UseCase:

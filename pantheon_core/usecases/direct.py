@@ -19,6 +19,7 @@ from pantheon_core.errors import InvalidInput, not_found
 from pantheon_core.ids import AgentId, DirectSessionId, TurnId, new_id
 from pantheon_core.ports.unit_of_work import UnitOfWork
 from pantheon_core.usecases.access import agent_in, owned_room, roster_of
+from pantheon_core.usecases.admission import Admission, commit_admitted
 from pantheon_core.usecases.deps import UseCase
 from pantheon_core.usecases.ledger import check_can_send
 from pantheon_core.usecases.trash import missing_for_restore
@@ -118,7 +119,8 @@ class GetDirectSession(UseCase):
 
 
 class SendDirect(UseCase):
-    """Send a message in a direct session and run it in the background."""
+    """Send a message in a direct session and run it in the background; admitted by the
+    turn limits like a room send (see :mod:`.admission`)."""
 
     async def __call__(self, actor: Actor, session_id: str, message: str) -> Turn:
         text = clean_message(message)
@@ -132,6 +134,6 @@ class SendDirect(UseCase):
                         direct_session_id=session.id, heartbeat_at=now)
             await uow.sessions.update_direct_session(session.touched(now))
             await uow.turns.add(turn)
-            await uow.commit()
-        start_turn(self, turn)
+            ticket = await commit_admitted(uow, Admission(self.deps), turn.user_id, turn.id)
+        start_turn(self, turn, ticket)
         return turn

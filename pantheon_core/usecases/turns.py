@@ -28,6 +28,7 @@ from pantheon_core.errors import InvalidInput, not_found
 from pantheon_core.ids import AgentId, RoomSessionId, TurnId, new_id
 from pantheon_core.ports.unit_of_work import UnitOfWork
 from pantheon_core.usecases.access import owned_room
+from pantheon_core.usecases.admission import Admission, TurnTicket, commit_admitted
 from pantheon_core.usecases.deps import UseCase
 from pantheon_core.usecases.ledger import check_can_send
 
@@ -86,6 +87,14 @@ class BeginTurn(UseCase):
 
     async def __call__(self, actor: Actor, room_id: str, message: str, *,
                        session_id: str | None = None) -> Turn:
+        turn, _ = await self.begin(actor, room_id, message, session_id=session_id)
+        return turn
+
+    async def begin(self, actor: Actor, room_id: str, message: str, *,
+                    session_id: str | None = None,
+                    admission: Admission | None = None) -> tuple[Turn, TurnTicket | None]:
+        """The turn, and with ``admission`` the slots it was admitted with (see
+        :mod:`.admission`: checked last, just before the commit)."""
         text = clean_message(message)
         now = self.deps.clock.now()
         async with self.deps.uow() as uow:
@@ -109,27 +118,39 @@ class BeginTurn(UseCase):
             await uow.rooms.update(room)
             await uow.sessions.update_room_session(session.touched(now))
             await uow.turns.add(turn)
-            await uow.commit()
-        return turn
+            ticket = await commit_admitted(uow, admission, turn.user_id, turn.id)
+        return turn, ticket
 
 
 class SendToRoom(UseCase):
-    """Send a message to a room: begin the turn, then run it in the background."""
+    """Send a message to a room: begin the turn, then run it in the background.
+
+    The send is admitted by the turn limits (``too_many_running_turns``, ``server_busy``,
+    ``rate_limited``) after every other check, in the turn's own transaction.
+    """
 
     async def __call__(self, actor: Actor, room_id: str, message: str, *,
                        session_id: str | None = None) -> Turn:
-        turn = await BeginTurn(self.deps)(actor, room_id, message, session_id=session_id)
-        start_turn(self, turn)
+        turn, ticket = await BeginTurn(self.deps).begin(actor, room_id, message,
+                                                        session_id=session_id,
+                                                        admission=Admission(self.deps))
+        start_turn(self, turn, ticket)
         return turn
 
 
-def start_turn(use_case: UseCase, turn: Turn) -> None:
+def start_turn(use_case: UseCase, turn: Turn, ticket: TurnTicket | None = None) -> None:
+    """Run ``turn`` in the background; with a ``ticket``, its slots are kept while it runs
+    and released when it ends."""
     runner = TurnRunner(use_case.deps)
+    admission = Admission(use_case.deps)
 
     async def run() -> None:
         # the task starts with a copy of the sender's context (its request id): add the turn's
         with correlation.bound(turn_id=turn.id, user_id=turn.user_id):
-            await runner.run(turn)
+            if ticket is None:
+                await runner.run(turn)
+            else:
+                await admission.hold(ticket, lambda: runner.run(turn))
 
     use_case.deps.tasks.spawn(f"turn:{turn.id}", run)
 

@@ -53,7 +53,7 @@ async def get_direct_session(session_id: DirectSessionIdPath, actor: CurrentActo
 
 @router.post("/{session_id}/messages", status_code=202, summary="Send a message to the agent",
              response_model=TurnAccepted,
-             responses={**STREAM_RESPONSES, **error_responses(402, 403, 422)},
+             responses={**STREAM_RESPONSES, **error_responses(402, 403, 422, 429, 503)},
              description=f"Starts a direct turn. {STREAM_DOC}")
 async def send_direct_message(session_id: DirectSessionIdPath, body: MessageIn,
                               actor: CurrentActor, use_cases: UseCasesDep, request: Request,

@@ -1,8 +1,9 @@
 """Chatting in a room: sending, its sessions and its timeline (FR-RT-*, FR-MODE-005).
 
 A send answers 202 with the turn's links, or streams the turn with a streaming
-``Accept``. A refused send (``no_valid_tags``, ``room_has_no_agents``…) is always a
-plain JSON error: nothing started, nothing billed.
+``Accept``. A refused send (``no_valid_tags``, ``room_has_no_agents``, the turn limits'
+429 ``too_many_running_turns`` / ``rate_limited`` and 503 ``server_busy`` with
+``Retry-After``…) is always a plain JSON error: nothing started, nothing billed.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/rooms/{room_id}", tags=["chat"], responses=error_res
 
 @router.post("/messages", status_code=202, summary="Send a message to the room's agents",
              response_model=TurnAccepted,
-             responses={**STREAM_RESPONSES, **error_responses(402, 403, 422)},
+             responses={**STREAM_RESPONSES, **error_responses(402, 403, 422, 429, 503)},
              description=f"Starts a turn in the room's effective mode. {STREAM_DOC}")
 async def send_message(room_id: RoomIdPath, body: RoomMessageIn, actor: CurrentActor,
                        use_cases: UseCasesDep, request: Request,
