@@ -576,7 +576,8 @@ export type paths = {
         put?: never;
         /**
          * Restore a deleted file
-         * @description 410 `restore_window_passed` after 7 days; 422 `room_storage_full` if it no longer fits.
+         * @description 410 `restore_window_expired` after 7 days (also once purged); 422 `room_storage_full`
+         *     if it no longer fits.
          */
         post: operations["restore_file"];
         delete?: never;
@@ -3261,7 +3262,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many attempts (`rate_limited`); see the `Retry-After` header. */
+            /** @description Too many attempts (`rate_limited`, `too_many_running_turns`); see the `Retry-After` header. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3270,7 +3271,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A dependency is down or not configured. */
+            /** @description A dependency is down or not configured, or the service is at capacity (`server_busy`, with `Retry-After`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -4398,6 +4399,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Too many attempts (`rate_limited`, `too_many_running_turns`); see the `Retry-After` header. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency is down or not configured, or the service is at capacity (`server_busy`, with `Retry-After`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     list_sessions: {
@@ -4941,6 +4960,24 @@ export interface operations {
             };
             /** @description Breaks a rule (`invalid_mode`, `unknown_model_alias`…) or the schema (`validation_error`). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many attempts (`rate_limited`, `too_many_running_turns`); see the `Retry-After` header. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency is down or not configured, or the service is at capacity (`server_busy`, with `Retry-After`). */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5815,7 +5852,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A dependency is down or not configured. */
+            /** @description A dependency is down or not configured, or the service is at capacity (`server_busy`, with `Retry-After`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -5862,7 +5899,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A dependency is down or not configured. */
+            /** @description A dependency is down or not configured, or the service is at capacity (`server_busy`, with `Retry-After`). */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6924,7 +6961,7 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            /** @description A dependency is down or not configured. */
+            /** @description A dependency is down or not configured, or the service is at capacity (`server_busy`, with `Retry-After`). */
             503: {
                 headers: {
                     [name: string]: unknown;
