@@ -43,6 +43,12 @@ MAX_RANGE_DAYS = 3660
 TOP_LIMIT = 100
 PAGE_LIMIT = 100_000
 READ_ATTEMPTS = 5
+ONE_DAY = timedelta(days=1)
+# The days reports and rollups take: no usage predates the Unix epoch, and the last is far
+# enough from ``date.max`` that the ranges' and buckets' arithmetic (a day, a week, a month
+# on) never leaves the calendar.
+FIRST_REPORT_DAY = date(1970, 1, 1)
+LAST_REPORT_DAY = date(9999, 1, 1)
 
 T = TypeVar("T")
 
@@ -55,7 +61,20 @@ def month_floor(day: date) -> date:
     return day.replace(day=1)
 
 
+def check_report_days(*days: date | None) -> None:
+    """``invalid_date`` for a day outside ``FIRST_REPORT_DAY``..``LAST_REPORT_DAY`` (a range's
+    exclusive end may be the day after the last)."""
+    for day in days:
+        if day is not None and not FIRST_REPORT_DAY <= day <= LAST_REPORT_DAY + ONE_DAY:
+            raise InvalidInput(
+                f"Days must be between {FIRST_REPORT_DAY} and {LAST_REPORT_DAY}.",
+                code="invalid_date", details={"day": day.isoformat(),
+                                              "first": FIRST_REPORT_DAY.isoformat(),
+                                              "last": LAST_REPORT_DAY.isoformat()})
+
+
 def _check_range(start: date, end: date) -> None:
+    check_report_days(start, end)
     if start >= end:
         raise InvalidInput("The start must be before the end.", code="invalid_range")
     if (end - start).days > MAX_RANGE_DAYS:
@@ -221,6 +240,7 @@ class ActiveUsersReport(_Analytics):
     async def __call__(self, actor: Actor, *, day: date | None = None,
                        start: date | None = None) -> ActiveUsers:
         actor.require_admin_read()
+        check_report_days(day, start)
         last = day or self.deps.clock.now().astimezone(UTC).date()
         first = start or last - timedelta(days=29)
         _check_range(first, last + timedelta(days=1))
@@ -326,6 +346,7 @@ class RollupUsage(UseCase):
                        progress: Callable[[date, date], object] | None = None) -> RollupResult:
         if actor is not None:
             await require_owner(self.deps, actor, "admin.rollup", "usage_rollups")
+        check_report_days(start, end)
         async with self.deps.uow() as uow:
             raw_mark = await uow.settings.get(WATERMARK_KEY)
             mark = await watermark(uow)

@@ -22,10 +22,11 @@ from pydantic import AfterValidator
 from pantheon_core.errors import InvalidInput
 from pantheon_core.ports.clock import Clock
 from pantheon_core.usecases.admin import MAX_LIST
-from pantheon_core.usecases.analytics import TOP_LIMIT
+from pantheon_core.usecases.analytics import TOP_LIMIT, check_report_days
 from pantheon_core.usecases.jobs import MAX_LIST_LIMIT
 from pantheon_http.auth import CurrentActor
 from pantheon_http.deps import ContainerDep, UseCasesDep
+from pantheon_http.params import as_utc
 from pantheon_http.schemas.admin import (
     ActiveOut,
     AdminUsageOut,
@@ -55,16 +56,10 @@ _CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}},
               "description": "JSON, or CSV with `?format=csv` or `Accept: text/csv`."}}
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 EmailPath = Annotated[str, Path(description="The user's e-mail address.", max_length=254,
                                 pattern=_PRINTABLE)]
 Text = Annotated[str | None, Query(max_length=254, pattern=_PRINTABLE)]
-Instant = Annotated[datetime | None, AfterValidator(_as_utc)]
+Instant = Annotated[datetime | None, AfterValidator(as_utc)]
 FromQuery = Annotated[date | None, Query(alias="from", description="The first UTC day "
                                                                    "(YYYY-MM-DD).")]
 ToQuery = Annotated[date | None, Query(alias="to", description="The last UTC day, included; "
@@ -107,6 +102,7 @@ def _negotiated(report: T, as_csv: bool, name: str) -> T | Response:
 def _days(clock: Clock, start: date | None, end: date | None) -> tuple[date, date]:
     """``[start, end)`` from an inclusive ``to`` (default today, UTC) and a ``from``
     (default the first of that month)."""
+    check_report_days(start, end)
     last = end or clock.now().astimezone(UTC).date()
     return start or last.replace(day=1), last + timedelta(days=1)
 
@@ -268,6 +264,7 @@ async def rollup_usage(actor: CurrentActor, use_cases: UseCasesDep,
     """Rebuilds the daily and monthly rollups of the range (default: since the last run)
     from the raw events; safe to repeat. Owners only."""
     body = body or RollupIn()
+    check_report_days(body.start, body.end)
     end = None if body.end is None else body.end + timedelta(days=1)
     return RollupOut.of(await use_cases.rollup_usage(actor, start=body.start, end=end))
 

@@ -8,7 +8,7 @@ Everything here is the signed-in user's own; an owner grants credits with the CL
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -18,6 +18,7 @@ from pantheon_core.errors import InvalidInput
 from pantheon_core.usecases.billing import MAX_PAGE, MAX_QUOTE_TOKENS
 from pantheon_http.auth import CurrentActor
 from pantheon_http.deps import UseCasesDep
+from pantheon_http.params import as_utc
 from pantheon_http.schemas.base import error_responses
 from pantheon_http.schemas.billing import (
     CheckoutIn,
@@ -32,13 +33,7 @@ from pantheon_http.schemas.billing import (
 router = APIRouter(prefix="/billing", tags=["billing"], responses=error_responses(401))
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-Instant = Annotated[datetime | None, AfterValidator(_as_utc)]
+Instant = Annotated[datetime | None, AfterValidator(as_utc)]
 Tokens = Annotated[int, Query(ge=0, le=MAX_QUOTE_TOKENS)]
 _ID = r"^[^\x00-\x1f\x7f]+$"
 
