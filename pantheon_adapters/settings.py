@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     # The usage rollup job stops this far behind the database's clock: the longest a usage
     # write may take to commit (analytics read what is newer from the raw events).
     rollup_lag_s: float = Field(default=30.0, ge=0, le=3600)
+    # Retention (FR-DATA-001): chat and file data older than this many days is purged by the
+    # purge_expired_content job; the purge jobs work in batches of retention_batch_size.
+    retention_days: int = Field(default=90, ge=1, le=36_500)
+    retention_batch_size: int = Field(default=200, ge=1, le=5_000)
 
     # Stripe (payments). Without a secret key, checkout answers payments_not_configured.
     stripe_secret_key: str | None = None

@@ -19,6 +19,7 @@ from pantheon_cli.commands import (
     files,
     jobs,
     models,
+    retention,
     rooms,
     server,
     turns,
@@ -44,6 +45,7 @@ app.add_typer(agents.app, name="agents")
 app.add_typer(direct.app, name="direct")
 app.add_typer(files.app, name="files")
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(retention.app, name="retention")
 app.add_typer(turns.app, name="turns")
 app.add_typer(models.app, name="models")
 app.add_typer(billing.app, name="billing")

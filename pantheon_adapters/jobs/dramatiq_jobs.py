@@ -44,7 +44,13 @@ from pantheon_adapters.observability.metrics import Metrics
 from pantheon_adapters.redis_options import RedisTimeouts
 from pantheon_adapters.settings import Settings
 from pantheon_core import correlation
-from pantheon_core.domain.jobs import JOB_NAMES, PARSE_FILE, PURGE_EXPIRED_CREDENTIALS
+from pantheon_core.domain.jobs import (
+    JOB_NAMES,
+    PARSE_FILE,
+    PURGE_DELETED,
+    PURGE_EXPIRED_CONTENT,
+    PURGE_EXPIRED_CREDENTIALS,
+)
 from pantheon_core.errors import Unavailable
 from pantheon_core.usecases.catalog import UseCases
 from pantheon_core.usecases.deps import FilePolicy
@@ -95,6 +101,8 @@ def job_specs(files: FilePolicy) -> tuple[JobSpec, ...]:
     special = {
         PARSE_FILE: JobSpec(PARSE_FILE, max_retries=max(files.parse_max_attempts - 1, 0)),
         PURGE_EXPIRED_CREDENTIALS: JobSpec(PURGE_EXPIRED_CREDENTIALS, queue=HOUSEKEEPING_QUEUE),
+        PURGE_DELETED: JobSpec(PURGE_DELETED, queue=HOUSEKEEPING_QUEUE),
+        PURGE_EXPIRED_CONTENT: JobSpec(PURGE_EXPIRED_CONTENT, queue=HOUSEKEEPING_QUEUE),
     }
     return tuple(special.get(name, JobSpec(name)) for name in JOB_NAMES)
 

@@ -12,7 +12,8 @@ from pantheon_cli.output import Output
 from pantheon_cli.runner import Invocation
 from pantheon_cli.views import agents as views
 
-app = typer.Typer(help="A room's agents: who answers, with which model, tools and role.",
+app = typer.Typer(help="A room's agents: who answers, with which model, tools and role; "
+                       "removed ones can be restored for 7 days.",
                   no_args_is_help=True)
 
 Model = Annotated[str | None, typer.Option(
@@ -30,11 +31,18 @@ Position = Annotated[int | None, typer.Option(
 
 
 @app.command("list")
-def list_agents(ctx: typer.Context, room: RoomRef, as_json: JsonFlag = False) -> None:
-    """List a room's agents in the order they answer."""
+def list_agents(
+    ctx: typer.Context, room: RoomRef,
+    deleted: Annotated[bool, typer.Option("--deleted", help="Show removed agents that can "
+                                                            "still be restored.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """List a room's agents in the order they answer, or with --deleted the 7-day trash."""
     run = Invocation(ctx, as_json=as_json)
-    agents = run.in_room(room, lambda s, r: s.use_cases.list_agents(s.actor, r.id))
-    run.out.emit(views.agents_data(agents), views.agents_table)
+    agents = run.in_room(room, lambda s, r: s.use_cases.list_agents(s.actor, r.id,
+                                                                    deleted=deleted))
+    run.out.emit(views.agents_data(agents),
+                 views.agents_trash_table if deleted else views.agents_table)
 
 
 @app.command("add")
@@ -78,10 +86,19 @@ def edit_agent(
 @app.command("remove")
 def remove_agent(ctx: typer.Context, room: RoomRef, agent: AgentRef,
                  as_json: JsonFlag = False) -> None:
-    """Remove an agent from a room; the others close the gap."""
+    """Remove an agent from a room; the others close the gap. Restorable for 7 days."""
     run = Invocation(ctx, as_json=as_json)
     removed = run.in_room(room, lambda s, r: s.use_cases.remove_agent(s.actor, r.id, agent))
-    run.out.emit(views.agent_data(removed), views.agent_removed)
+    run.out.emit(views.agent_data(removed), views.agent_removed, soft_wrap=True)
+
+
+@app.command("restore")
+def restore_agent(ctx: typer.Context, room: RoomRef, agent: AgentRef,
+                  as_json: JsonFlag = False) -> None:
+    """Restore an agent removed less than 7 days ago (by id, or by name); it goes last."""
+    run = Invocation(ctx, as_json=as_json)
+    restored = run.in_room(room, lambda s, r: s.use_cases.restore_agent(s.actor, r.id, agent))
+    run.out.emit(views.agent_data(restored), views.agent_restored)
 
 
 @app.command("reorder")

@@ -22,7 +22,8 @@ from pantheon_cli.views import turns as turn_views
 from pantheon_core.domain.rooms import Room
 from pantheon_core.domain.sessions import DirectSession
 
-app = typer.Typer(help="Direct chats: talk 1:1 with one agent, with its own memory.",
+app = typer.Typer(help="Direct chats: talk 1:1 with one agent, with its own memory; delete "
+                       "and restore (7 days).",
                   no_args_is_help=True)
 
 SessionRef = Annotated[str, typer.Argument(metavar="SESSION", help="The direct chat's id.")]
@@ -71,11 +72,33 @@ def new_session(
 
 
 @app.command("list")
-def list_sessions(ctx: typer.Context, as_json: JsonFlag = False) -> None:
-    """List your direct chats."""
+def list_sessions(
+    ctx: typer.Context,
+    deleted: Annotated[bool, typer.Option("--deleted", help="Show deleted chats that can "
+                                                            "still be restored.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """List your direct chats, or with --deleted the ones in the 7-day trash."""
     run = Invocation(ctx, as_json=as_json)
-    found = run.call(lambda s: s.use_cases.list_direct_sessions(s.actor))
-    run.out.emit(views.directs_data(found), views.directs_table)
+    found = run.call(lambda s: s.use_cases.list_direct_sessions(s.actor, deleted=deleted))
+    run.out.emit(views.directs_data(found),
+                 views.directs_trash_table if deleted else views.directs_table)
+
+
+@app.command("delete")
+def delete_session(ctx: typer.Context, session: SessionRef, as_json: JsonFlag = False) -> None:
+    """Delete a direct chat with its history and files; it can be restored for 7 days."""
+    run = Invocation(ctx, as_json=as_json)
+    deleted = run.call(lambda s: s.use_cases.delete_direct_session(s.actor, session))
+    run.out.emit(views.direct_data(deleted), views.direct_deleted, soft_wrap=True)
+
+
+@app.command("restore")
+def restore_session(ctx: typer.Context, session: SessionRef, as_json: JsonFlag = False) -> None:
+    """Restore a direct chat deleted less than 7 days ago."""
+    run = Invocation(ctx, as_json=as_json)
+    restored = run.call(lambda s: s.use_cases.restore_direct_session(s.actor, session))
+    run.out.emit(views.direct_data(restored), views.direct_restored)
 
 
 @app.command("chat")

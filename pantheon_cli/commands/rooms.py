@@ -8,10 +8,12 @@ from typing import Annotated
 import typer
 
 from pantheon_cli.options import Before, JsonFlag, Limit, RoomRef, before_time
-from pantheon_cli.runner import Invocation
+from pantheon_cli.runner import Invocation, Session
 from pantheon_cli.views import conversations as conversation_views
 from pantheon_cli.views import rooms as views
 from pantheon_cli.views import turns as turn_views
+from pantheon_core.domain.rooms import Room
+from pantheon_core.errors import NotFound
 
 app = typer.Typer(help="Your rooms: create, inspect, rename, delete and restore; set the mode.",
                   no_args_is_help=True)
@@ -93,10 +95,17 @@ def delete_room(ctx: typer.Context, room: RoomRef, as_json: JsonFlag = False) ->
 
 @app.command("restore")
 def restore_room(ctx: typer.Context, room: RoomRef, as_json: JsonFlag = False) -> None:
-    """Restore a room deleted less than 7 days ago."""
+    """Restore a room deleted less than 7 days ago, with its agents, chats and files."""
     run = Invocation(ctx, as_json=as_json)
-    restored = run.in_room(room, lambda s, r: s.use_cases.restore_room(s.actor, r.id),
-                           include_deleted=True)
+
+    async def restore(s: Session) -> Room:
+        try:
+            found = await s.use_cases.find_room(s.actor, room, include_deleted=True)
+        except NotFound:  # purged already (restore says so), or never there
+            return await s.use_cases.restore_room(s.actor, room)
+        return await s.use_cases.restore_room(s.actor, found.id)
+
+    restored = run.call(restore)
     run.out.emit(views.room_data(restored), views.restored_message)
 
 

@@ -9,7 +9,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from pantheon_cli.views.cells import NONE, excerpt, iso
+from pantheon_cli.views.cells import NONE, excerpt, iso, when
 from pantheon_core.domain.agents import Agent
 
 
@@ -30,6 +30,7 @@ class AgentView(TypedDict):
     created_at: str | None
     updated_at: str | None
     removed_at: str | None
+    restorable_until: str | None
 
 
 def agent_data(agent: Agent) -> AgentView:
@@ -39,6 +40,7 @@ def agent_data(agent: Agent) -> AgentView:
         tools=ToolsView(web_search=agent.tools.web_search, files=agent.tools.files),
         role_prompt=agent.role_prompt, created_at=iso(agent.created_at),
         updated_at=iso(agent.updated_at), removed_at=iso(agent.deleted_at),
+        restorable_until=iso(agent.restorable_until()),
     )
 
 
@@ -83,4 +85,27 @@ def agent_saved(verb: str) -> Callable[[AgentView], RenderableType]:
 
 def agent_removed(agent: AgentView) -> RenderableType:
     return Text.assemble(("Removed ", "green"), (agent["handle"], "bold cyan"),
-                         ". The next send runs without it.")
+                         ". The next send runs without it. Restorable until "
+                         f"{when(agent['restorable_until'])} with:\n"
+                         f"  pantheon agents restore {agent['room_id']} {agent['id']}")
+
+
+def agents_trash_table(agents: list[AgentView]) -> RenderableType:
+    """Removed agents that can still be restored, most recently removed first."""
+    if not agents:
+        return Text("No removed agents to restore.", style="dim")
+    table = Table(title="Removed agents", title_justify="left", expand=False)
+    table.add_column("Agent", style="bold cyan", no_wrap=True)
+    table.add_column("Model")
+    table.add_column("Removed")
+    table.add_column("Restorable until")
+    table.add_column("ID", style="dim", no_wrap=True)
+    for agent in agents:
+        table.add_row(agent["handle"], agent["model_alias"], when(agent["removed_at"]),
+                      when(agent["restorable_until"]), agent["id"])
+    return table
+
+
+def agent_restored(agent: AgentView) -> RenderableType:
+    return Text.assemble(("Restored ", "green"), (agent["handle"], "bold cyan"),
+                         f" at position {agent['position']}. Applies from the next send.")

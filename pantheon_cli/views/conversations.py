@@ -37,6 +37,8 @@ class DirectSessionView(TypedDict):
     source_agent_id: str | None  # the room agent it was copied from, if any
     created_at: str | None
     updated_at: str | None
+    deleted_at: str | None
+    restorable_until: str | None
 
 
 def room_session_data(session: RoomSession) -> RoomSessionView:
@@ -58,7 +60,8 @@ def direct_data(session: DirectSession) -> DirectSessionView:
                                               files=agent.tools.files),
                               role_prompt=agent.role_prompt),
         source_agent_id=session.source_agent_id, created_at=iso(session.created_at),
-        updated_at=iso(session.updated_at),
+        updated_at=iso(session.updated_at), deleted_at=iso(session.deleted_at),
+        restorable_until=iso(session.restorable_until()),
     )
 
 
@@ -117,3 +120,29 @@ def direct_created(session: DirectSessionView) -> RenderableType:
         Text(f"Its memory is its own. Chat: pantheon direct chat {session['id']} \"message\"",
              style="dim"),
     )
+
+
+def directs_trash_table(sessions: list[DirectSessionView]) -> RenderableType:
+    if not sessions:
+        return Text("No deleted direct chats to restore.", style="dim")
+    table = Table(title="Deleted direct chats", title_justify="left")
+    table.add_column("Title", style="bold", overflow="fold")
+    table.add_column("Agent", style="cyan", no_wrap=True)
+    table.add_column("Restorable until")
+    table.add_column("ID", style="dim", no_wrap=True)
+    for session in sessions:
+        table.add_row(session["title"], session["agent"]["handle"],
+                      when(session["restorable_until"]), session["id"])
+    return table
+
+
+def direct_deleted(session: DirectSessionView) -> RenderableType:
+    return Text.assemble(
+        ("Deleted ", "green"), (session["title"], "bold"),
+        f" with its history and files. Restorable until {when(session['restorable_until'])} "
+        f"with:\n  pantheon direct restore {session['id']}")
+
+
+def direct_restored(session: DirectSessionView) -> RenderableType:
+    return Text.assemble(("Restored ", "green"), (session["title"], "bold"),
+                         f" ({session['id']}) with its history and files.")

@@ -5,7 +5,7 @@ An ``agent_id`` in a path may also be the agent's name (case-insensitive), as on
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from pantheon_http.auth import CurrentActor
 from pantheon_http.deps import UseCasesDep
@@ -18,9 +18,11 @@ router = APIRouter(prefix="/rooms/{room_id}/agents", tags=["agents"],
 
 
 @router.get("", summary="List a room's agents, in order")
-async def list_agents(room_id: RoomIdPath, actor: CurrentActor,
-                      use_cases: UseCasesDep) -> AgentList:
-    agents = await use_cases.list_agents(actor, room_id)
+async def list_agents(room_id: RoomIdPath, actor: CurrentActor, use_cases: UseCasesDep,
+                      deleted: bool = Query(False, description="List the 7-day trash instead "
+                                                               "(most recently removed first).")
+                      ) -> AgentList:
+    agents = await use_cases.list_agents(actor, room_id, deleted=deleted)
     return AgentList(agents=[AgentOut.of(a) for a in agents])
 
 
@@ -61,7 +63,18 @@ async def edit_agent(room_id: RoomIdPath, agent_id: AgentRefPath, body: AgentPat
     return AgentOut.of(agent)
 
 
-@router.delete("/{agent_id}", status_code=204, summary="Remove an agent")
+@router.delete("/{agent_id}", status_code=204,
+               summary="Remove an agent (restorable for 7 days)")
 async def remove_agent(room_id: RoomIdPath, agent_id: AgentRefPath, actor: CurrentActor,
                        use_cases: UseCasesDep) -> None:
     await use_cases.remove_agent(actor, room_id, agent_id)
+
+
+@router.post("/{agent_id}/restore", summary="Restore a removed agent",
+             responses=error_responses(409, 410))
+async def restore_agent(room_id: RoomIdPath, agent_id: AgentRefPath, actor: CurrentActor,
+                        use_cases: UseCasesDep) -> AgentOut:
+    """Back last in the order. 410 `restore_window_expired` after 7 days (also once purged);
+    409 `agent_not_deleted`, `duplicate_agent_name` (the name was taken meanwhile) or
+    `agent_limit_reached`."""
+    return AgentOut.of(await use_cases.restore_agent(actor, room_id, agent_id))

@@ -7,7 +7,7 @@ turn's links, or the stream itself with a streaming ``Accept``.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from pantheon_http.auth import CurrentActor
 from pantheon_http.deps import UseCasesDep
@@ -40,8 +40,11 @@ async def create_direct_session(body: DirectSessionCreate, actor: CurrentActor,
 
 
 @router.get("", summary="Your direct chats")
-async def list_direct_sessions(actor: CurrentActor, use_cases: UseCasesDep) -> DirectSessionList:
-    sessions = await use_cases.list_direct_sessions(actor)
+async def list_direct_sessions(actor: CurrentActor, use_cases: UseCasesDep,
+                               deleted: bool = Query(False, description="List the 7-day trash "
+                                                                        "instead.")
+                               ) -> DirectSessionList:
+    sessions = await use_cases.list_direct_sessions(actor, deleted=deleted)
     return DirectSessionList(sessions=[DirectSessionOut.of(s) for s in sessions])
 
 
@@ -49,6 +52,22 @@ async def list_direct_sessions(actor: CurrentActor, use_cases: UseCasesDep) -> D
 async def get_direct_session(session_id: DirectSessionIdPath, actor: CurrentActor,
                              use_cases: UseCasesDep) -> DirectSessionOut:
     return DirectSessionOut.of(await use_cases.get_direct_session(actor, session_id))
+
+
+@router.delete("/{session_id}", summary="Delete a direct chat (restorable for 7 days)")
+async def delete_direct_session(session_id: DirectSessionIdPath, actor: CurrentActor,
+                                use_cases: UseCasesDep) -> DirectSessionOut:
+    """Its history and files go into the trash with it; purged 7 days later."""
+    return DirectSessionOut.of(await use_cases.delete_direct_session(actor, session_id))
+
+
+@router.post("/{session_id}/restore", summary="Restore a deleted direct chat",
+             responses=error_responses(409, 410))
+async def restore_direct_session(session_id: DirectSessionIdPath, actor: CurrentActor,
+                                 use_cases: UseCasesDep) -> DirectSessionOut:
+    """410 `restore_window_expired` after 7 days (also once purged); 409
+    `direct_session_not_deleted`."""
+    return DirectSessionOut.of(await use_cases.restore_direct_session(actor, session_id))
 
 
 @router.post("/{session_id}/messages", status_code=202, summary="Send a message to the agent",

@@ -72,13 +72,17 @@ class AgentOut(BaseModel):
     position: int
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None = Field(None, description="Set while in the 7-day trash.")
+    restorable_until: datetime | None = Field(
+        None, description="Removed agents: restore before this.")
 
     @classmethod
     def of(cls, agent: Agent) -> AgentOut:
         return cls(id=agent.id, room_id=agent.room_id, name=agent.name, handle=f"@{agent.name}",
                    model_alias=agent.model_alias, role_prompt=agent.role_prompt,
                    tools=ToolsOut(**agent.tools.as_dict()), position=agent.position,
-                   created_at=agent.created_at, updated_at=agent.updated_at)
+                   created_at=agent.created_at, updated_at=agent.updated_at,
+                   deleted_at=agent.deleted_at, restorable_until=agent.restorable_until())
 
 
 class AgentList(BaseModel):

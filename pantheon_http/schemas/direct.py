@@ -46,6 +46,9 @@ class DirectSessionOut(BaseModel):
     source_agent_id: str | None = Field(description="The room agent it was copied from.")
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None = Field(None, description="Set while in the 7-day trash.")
+    restorable_until: datetime | None = Field(
+        None, description="Deleted chats: restore before this.")
 
     @classmethod
     def of(cls, session: DirectSession) -> DirectSessionOut:
@@ -56,8 +59,10 @@ class DirectSessionOut(BaseModel):
                                         role_prompt=agent.role_prompt,
                                         tools=ToolsOut(**agent.tools.as_dict())),
                    source_agent_id=session.source_agent_id, created_at=session.created_at,
-                   updated_at=session.updated_at)
+                   updated_at=session.updated_at, deleted_at=session.deleted_at,
+                   restorable_until=session.restorable_until())
 
 
 class DirectSessionList(BaseModel):
-    sessions: list[DirectSessionOut] = Field(description="Most recently active first.")
+    sessions: list[DirectSessionOut] = Field(description="Most recently active first (with "
+                                                         "`deleted=true`: the 7-day trash).")

@@ -9,7 +9,7 @@ from tests.e2e.conftest import Json, actor_of, assert_error
 from tests.fakes import FakeApp
 
 AGENT_FIELDS = {"id", "room_id", "name", "handle", "model_alias", "role_prompt", "tools",
-                "position", "created_at", "updated_at"}
+                "position", "created_at", "updated_at", "deleted_at", "restorable_until"}
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from tests.e2e.conftest import Json, assert_error, chat_room, sse_events
 from tests.fakes import FakeApp
 
 DIRECT = "/api/v1/direct-sessions"
-SESSION_FIELDS = {"id", "title", "agent", "source_agent_id", "created_at", "updated_at"}
+SESSION_FIELDS = {"id", "title", "agent", "source_agent_id", "created_at", "updated_at",
+                  "deleted_at", "restorable_until"}
 
 
 async def _create(client: httpx.AsyncClient, body: Json) -> Json:
