@@ -23,6 +23,13 @@ class RedisTimeouts:
     command_s: float = 3.0
     retries: int = 1
 
+    @property
+    def total_s(self) -> float:
+        """A whole call, its retries included: redis-py retries the connection handshake and
+        the command each on their own, so without this bound a silent server could hold a
+        caller for ``(1 + retries)²`` timeouts."""
+        return (self.connect_s + self.command_s) * (1 + self.retries)
+
     def async_options(self, *, blocking: bool = False) -> dict[str, Any]:
         """Keyword arguments for ``redis.asyncio.Redis.from_url``. ``blocking``: no socket
         timeout (XREAD BLOCK waits on purpose); the caller bounds each command itself."""

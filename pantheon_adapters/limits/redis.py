@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 
+import anyio
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -48,21 +49,24 @@ class RedisRateLimiter:
     the oldest counted hit leaves the window, at least 1. Each check is one atomic Lua
     script over a sorted set ``prefix + key`` whose TTL is the window, so idle keys vanish.
     Time is the Redis server's clock (one clock for all instances) unless a ``clock``
-    is given. Redis failures become ``Unavailable`` (``rate_limiter_unavailable``).
+    is given. Redis failures become ``Unavailable`` (``rate_limiter_unavailable``), and so
+    does a check not answered within ``total_timeout_s``.
     """
 
     def __init__(self, client: Redis, *, prefix: str = DEFAULT_PREFIX,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, total_timeout_s: float | None = None) -> None:
         self._client = client
         self._prefix = prefix
         self._clock = clock
+        self._total_timeout_s = total_timeout_s or RedisTimeouts().total_s
         self._script = client.register_script(_SLIDING_WINDOW)
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = DEFAULT_PREFIX, clock: Clock | None = None,
                  timeouts: RedisTimeouts | None = None) -> RedisRateLimiter:
-        client = Redis.from_url(url, **(timeouts or RedisTimeouts()).async_options())
-        return cls(client, prefix=prefix, clock=clock)
+        timeouts = timeouts or RedisTimeouts()
+        client = Redis.from_url(url, **timeouts.async_options())
+        return cls(client, prefix=prefix, clock=clock, total_timeout_s=timeouts.total_s)
 
     async def hit(self, key: str, rule: RateLimit) -> RateDecision:
         if rule.limit <= 0:
@@ -70,9 +74,11 @@ class RedisRateLimiter:
         now_ms = "" if self._clock is None else str(int(self._clock.now().timestamp() * 1000))
         args = [now_ms, str(rule.window_s * 1000), str(rule.limit), uuid.uuid4().hex]
         try:
-            allowed, wait_ms = await self._script(keys=[self._prefix + key], args=args)
-        except RedisError as exc:
-            raise Unavailable(f"The rate limiter's Redis is unreachable ({exc}).",
+            with anyio.fail_after(self._total_timeout_s):
+                allowed, wait_ms = await self._script(keys=[self._prefix + key], args=args)
+        except (RedisError, TimeoutError) as exc:
+            raise Unavailable(f"The rate limiter's Redis is unreachable "
+                              f"({exc or 'no answer in time'}).",
                               code="rate_limiter_unavailable") from exc
         if int(allowed):
             return RateDecision(allowed=True)

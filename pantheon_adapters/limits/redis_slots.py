@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
+import anyio
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -77,14 +79,16 @@ class RedisSlotLeases:
     acquiring drops the expired ones, then checks and takes every pool in one Lua script.
     Each key expires with its longest lease, so an abandoned pool vanishes on its own.
     Time is the Redis server's clock (one clock for all instances) unless a ``clock`` is
-    given. Redis failures become ``Unavailable`` (``turn_limits_unavailable``).
+    given. Redis failures become ``Unavailable`` (``turn_limits_unavailable``), and so does
+    a call not answered within ``total_timeout_s``.
     """
 
     def __init__(self, client: Redis, *, prefix: str = DEFAULT_PREFIX,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, total_timeout_s: float | None = None) -> None:
         self._client = client
         self._prefix = prefix
         self._clock = clock
+        self._total_timeout_s = total_timeout_s or RedisTimeouts().total_s
         self._acquire = client.register_script(_ACQUIRE)
         self._renew = client.register_script(_RENEW)
         self._in_use = client.register_script(_IN_USE)
@@ -92,19 +96,18 @@ class RedisSlotLeases:
     @classmethod
     def from_url(cls, url: str, *, prefix: str = DEFAULT_PREFIX, clock: Clock | None = None,
                  timeouts: RedisTimeouts | None = None) -> RedisSlotLeases:
-        client = Redis.from_url(url, **(timeouts or RedisTimeouts()).async_options())
-        return cls(client, prefix=prefix, clock=clock)
+        timeouts = timeouts or RedisTimeouts()
+        client = Redis.from_url(url, **timeouts.async_options())
+        return cls(client, prefix=prefix, clock=clock, total_timeout_s=timeouts.total_s)
 
     async def acquire(self, holder: str, pools: Sequence[SlotPool], *,
                       ttl_s: float) -> SlotGrant:
         if not pools:
             return SlotGrant(granted=True)
         args = [self._now_ms(), _ms(ttl_s), holder, *(str(p.limit) for p in pools)]
-        try:
+        with self._bounded():
             granted, index, held = await self._acquire(keys=self._keys(p.key for p in pools),
                                                        args=args)
-        except RedisError as exc:
-            raise _unavailable(exc) from exc
         if int(granted):
             return SlotGrant(granted=True)
         return SlotGrant(granted=False, full=pools[int(index) - 1], in_use=int(held))
@@ -112,33 +115,37 @@ class RedisSlotLeases:
     async def renew(self, holder: str, keys: Sequence[str], *, ttl_s: float) -> None:
         if not keys:
             return
-        try:
+        with self._bounded():
             await self._renew(keys=self._keys(keys), args=[self._now_ms(), _ms(ttl_s), holder])
-        except RedisError as exc:
-            raise _unavailable(exc) from exc
 
     async def release(self, holder: str, keys: Sequence[str]) -> None:
         if not keys:
             return
-        try:
+        with self._bounded():
             async with self._client.pipeline(transaction=True) as pipe:
                 for key in self._keys(keys):
                     pipe.zrem(key, holder)
                 await pipe.execute()
-        except RedisError as exc:
-            raise _unavailable(exc) from exc
 
     async def in_use(self, key: str) -> int:
-        try:
-            return int(await self._in_use(keys=self._keys([key]), args=[self._now_ms()]))
-        except RedisError as exc:
-            raise _unavailable(exc) from exc
+        with self._bounded():
+            count = await self._in_use(keys=self._keys([key]), args=[self._now_ms()])
+        return int(count)
 
     async def ping(self) -> None:
         await self._client.ping()
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    @contextmanager
+    def _bounded(self) -> Iterator[None]:
+        """One call within the total budget; Redis failures and timeouts as ``Unavailable``."""
+        try:
+            with anyio.fail_after(self._total_timeout_s):
+                yield
+        except (RedisError, TimeoutError) as exc:
+            raise _unavailable(exc) from exc
 
     def _keys(self, keys: Iterable[str]) -> list[str]:
         return [self._prefix + key for key in keys]
@@ -151,6 +158,6 @@ def _ms(seconds: float) -> str:
     return str(max(1, int(seconds * 1000)))
 
 
-def _unavailable(exc: RedisError) -> Unavailable:
-    return Unavailable(f"The turn limits' Redis is unreachable ({exc}).",
+def _unavailable(exc: RedisError | TimeoutError) -> Unavailable:
+    return Unavailable(f"The turn limits' Redis is unreachable ({exc or 'no answer in time'}).",
                        code="turn_limits_unavailable")
