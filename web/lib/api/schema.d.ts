@@ -269,12 +269,34 @@ export type paths = {
         get: operations["get_agent"];
         put?: never;
         post?: never;
-        /** Remove an agent */
+        /** Remove an agent (restorable for 7 days) */
         delete: operations["remove_agent"];
         options?: never;
         head?: never;
         /** Edit an agent (any field, including position) */
         patch: operations["edit_agent"];
+        trace?: never;
+    };
+    "/api/v1/rooms/{room_id}/agents/{agent_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a removed agent
+         * @description Back last in the order. 410 `restore_window_expired` after 7 days (also once purged);
+         *     409 `agent_not_deleted`, `duplicate_agent_name` (the name was taken meanwhile) or
+         *     `agent_limit_reached`.
+         */
+        post: operations["restore_agent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/rooms/{room_id}/messages": {
@@ -436,6 +458,31 @@ export type paths = {
         get: operations["get_direct_session"];
         put?: never;
         post?: never;
+        /**
+         * Delete a direct chat (restorable for 7 days)
+         * @description Its history and files go into the trash with it; purged 7 days later.
+         */
+        delete: operations["delete_direct_session"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/direct-sessions/{session_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a deleted direct chat
+         * @description 410 `restore_window_expired` after 7 days (also once purged); 409
+         *     `direct_session_not_deleted`.
+         */
+        post: operations["restore_direct_session"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1276,6 +1323,16 @@ export type components = {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Deleted At
+             * @description Set while in the 7-day trash.
+             */
+            deleted_at?: string | null;
+            /**
+             * Restorable Until
+             * @description Removed agents: restore before this.
+             */
+            restorable_until?: string | null;
         };
         /** AgentPatch */
         AgentPatch: {
@@ -1603,7 +1660,7 @@ export type components = {
         DirectSessionList: {
             /**
              * Sessions
-             * @description Most recently active first.
+             * @description Most recently active first (with `deleted=true`: the 7-day trash).
              */
             sessions: components["schemas"]["DirectSessionOut"][];
         };
@@ -1630,6 +1687,16 @@ export type components = {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Deleted At
+             * @description Set while in the 7-day trash.
+             */
+            deleted_at?: string | null;
+            /**
+             * Restorable Until
+             * @description Deleted chats: restore before this.
+             */
+            restorable_until?: string | null;
         };
         /** DownloadLinkOut */
         DownloadLinkOut: {
@@ -3987,7 +4054,10 @@ export interface operations {
     };
     list_agents: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description List the 7-day trash instead (most recently removed first). */
+                deleted?: boolean;
+            };
             header?: never;
             path: {
                 /** @description The room's id. */
@@ -4315,6 +4385,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    restore_agent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The room's id. */
+                room_id: string;
+                /** @description The agent's id, or its name (any case). */
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentOut"];
+                };
+            };
+            /** @description No or bad credentials (`not_authenticated`, `invalid_token`, `session_expired`…). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such thing, or not yours (`room_not_found`, `agent_not_found`…). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Clashes with the current state (`duplicate_agent_name`…). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Existed, but can no longer be used (`restore_window_expired`). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -4750,7 +4890,10 @@ export interface operations {
     };
     list_direct_sessions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description List the 7-day trash instead. */
+                deleted?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4782,6 +4925,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -4869,6 +5021,124 @@ export interface operations {
             };
             /** @description No such thing, or not yours (`room_not_found`, `agent_not_found`…). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_direct_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The direct session's id. */
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectSessionOut"];
+                };
+            };
+            /** @description No or bad credentials (`not_authenticated`, `invalid_token`, `session_expired`…). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such thing, or not yours (`room_not_found`, `agent_not_found`…). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    restore_direct_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The direct session's id. */
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectSessionOut"];
+                };
+            };
+            /** @description No or bad credentials (`not_authenticated`, `invalid_token`, `session_expired`…). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such thing, or not yours (`room_not_found`, `agent_not_found`…). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Clashes with the current state (`duplicate_agent_name`…). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Existed, but can no longer be used (`restore_window_expired`). */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
