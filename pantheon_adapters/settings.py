@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_KEY_CHARS = 16
 
@@ -47,6 +57,15 @@ class Settings(BaseSettings):
     session_ttl_days: int = 30
     magic_link_ttl_minutes: int = 15
     cookie_secure: bool | None = None
+    # Security (docs/security.md). "none" is for a web app on another site than the API.
+    cookie_samesite: Literal["lax", "strict", "none"] = "lax"
+    cookie_host_prefix: bool | None = None  # None: the __Host- name in production
+    web_url: str | None = None  # the web app, when hosted apart from the API (e.g. Vercel)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    allow_insecure_http: bool = False  # production over plain http: only if you mean it
+    forwarded_allow_ips: str = "127.0.0.1"  # proxies trusted for X-Forwarded-Proto/-For
+    hsts_max_age_s: int = Field(default=31_536_000, ge=0)  # production over https; 0: off
+    hsts_include_subdomains: bool = False
 
     mail_backend: Literal["outbox", "smtp"] | None = None
     smtp_host: str | None = None
@@ -221,6 +240,97 @@ class Settings(BaseSettings):
                 "print(secrets.token_urlsafe(32))\"")
         return value
 
+    @field_validator("public_url", "web_url")
+    @classmethod
+    def _site_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            web_origin(value, setting=f"PANTHEON_{(info.field_name or '').upper()}")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins_list(cls, value: object) -> object:
+        """A comma- or space-separated list, or a JSON array."""
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else text.replace(",", " ").split()
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_exact(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(web_origin(item, setting="PANTHEON_CORS_ORIGINS", exact=True)
+                                  for item in value))
+
+    @model_validator(mode="after")
+    def _transport_security(self) -> Settings:
+        """HTTPS-only production, and cookie settings browsers would refuse."""
+        problems = [*self._insecure_production(), *self._cookie_conflicts()]
+        if problems:
+            raise ValueError(" ".join(problems))
+        return self
+
+    def _insecure_production(self) -> list[str]:
+        if self.env != "production" or self.allow_insecure_http:
+            return []
+        fix = ("Use https:// addresses (TLS ends at your proxy or platform), or set "
+               "PANTHEON_ALLOW_INSECURE_HTTP=true if plain http is really intended.")
+        plain = [f"{name}={url}" for name, url in (
+            ("PANTHEON_PUBLIC_URL", self.public_url), ("PANTHEON_WEB_URL", self.web_url),
+            *(("PANTHEON_CORS_ORIGINS", origin) for origin in self.cors_origins))
+            if url is not None and url.lower().startswith("http://")]
+        problems = [f"PANTHEON_ENV=production needs HTTPS, but {', '.join(plain)} "
+                    f"{'is' if len(plain) == 1 else 'are'} plain http. {fix}"] if plain else []
+        if self.cookie_secure is False:
+            problems.append("PANTHEON_COOKIE_SECURE=false is refused when PANTHEON_ENV="
+                            f"production: session cookies go over HTTPS only. {fix}")
+        return problems
+
+    def _cookie_conflicts(self) -> list[str]:
+        problems = []
+        if self.cookie_samesite == "none" and not self.secure_cookies:
+            problems.append("PANTHEON_COOKIE_SAMESITE=none needs Secure cookies (browsers drop "
+                            "SameSite=None cookies without Secure): serve the API over https "
+                            "(PANTHEON_PUBLIC_URL=https://…) or set PANTHEON_COOKIE_SECURE=true.")
+        if self.cookie_host_prefix and not self.secure_cookies:
+            problems.append("PANTHEON_COOKIE_HOST_PREFIX=true needs Secure cookies (a __Host- "
+                            "cookie must be Secure): serve the API over https.")
+        return problems
+
+    @property
+    def public_origin(self) -> str:
+        """``scheme://host[:port]`` of ``public_url``: where the API (and its pages) live."""
+        return web_origin(self.public_url, setting="PANTHEON_PUBLIC_URL")
+
+    @property
+    def effective_web_url(self) -> str:
+        """Where the web app lives: ``web_url``, else the API's own address (served at /)."""
+        return (self.web_url or self.public_url).rstrip("/")
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        """Browser origins whose credentialed requests the API accepts: the web app's (when
+        it lives elsewhere) and ``cors_origins``. The API's own origin is always allowed."""
+        extra = [web_origin(self.web_url, setting="PANTHEON_WEB_URL")] if self.web_url else []
+        return [o for o in dict.fromkeys([*extra, *self.cors_origins]) if o != self.public_origin]
+
+    @property
+    def session_cookie_host_prefix(self) -> bool:
+        """Name the session cookie ``__Host-…`` (Secure, host-only, Path=/): by default in
+        production, so no sibling subdomain can plant or overwrite it."""
+        if self.cookie_host_prefix is not None:
+            return self.cookie_host_prefix
+        return self.env == "production" and self.secure_cookies
+
+    @property
+    def hsts_header(self) -> str | None:
+        """``Strict-Transport-Security`` for an HTTPS production deployment, else ``None``."""
+        if (self.env != "production" or self.hsts_max_age_s == 0
+                or not self.public_url.lower().startswith("https://")):
+            return None
+        subdomains = "; includeSubDomains" if self.hsts_include_subdomains else ""
+        return f"max-age={self.hsts_max_age_s}{subdomains}"
+
     @property
     def llm_backend(self) -> str:
         """``openrouter``, ``openai-compatible`` (a base URL) or ``offline`` (the default)."""
@@ -293,9 +403,13 @@ class Settings(BaseSettings):
 
     @property
     def secure_cookies(self) -> bool:
+        """Mark cookies Secure: as set, else on an https deployment and always in production
+        (unless plain http was explicitly allowed there)."""
         if self.cookie_secure is not None:
             return self.cookie_secure
-        return self.public_url.startswith("https://")
+        if self.env == "production" and not self.allow_insecure_http:
+            return True
+        return self.public_url.lower().startswith("https://")
 
 
 def _stored_secret(path: Path) -> str:
@@ -330,3 +444,24 @@ def normalize_database_url(url: str) -> str:
     if url.startswith("sqlite:///"):
         return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
     return url
+
+
+def web_origin(url: str, *, setting: str, exact: bool = False) -> str:
+    """``scheme://host[:port]`` of an http(s) URL (lower case, default port dropped).
+    ``exact``: the value must be an origin itself (no path beyond ``/``, no query)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"{setting}: {url!r} is not a valid URL ({exc}).") from exc
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{setting}: {url!r} must be an http:// or https:// URL with a host, "
+                         "e.g. https://app.example.com.")
+    if parts.username or parts.password or parts.query or parts.fragment or (
+            exact and parts.path not in ("", "/")):
+        kind = "an origin (scheme://host[:port], nothing after)" if exact else "a plain URL"
+        raise ValueError(f"{setting}: {url!r} must be {kind}, e.g. https://app.example.com.")
+    scheme = parts.scheme.lower()
+    default = {"http": 80, "https": 443}[scheme]
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -120,9 +120,7 @@ class Invocation:
         try:
             return self.options.settings()
         except ValidationError as exc:
-            problems = "; ".join(
-                f"PANTHEON_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
-                for e in exc.errors())
+            problems = "; ".join(_settings_problem(e) for e in exc.errors())
             self.out.usage_error("invalid_settings", f"Invalid settings: {problems}")
 
     async def _session(self, settings: Settings, work: Callable[[Session], Awaitable[T]],
@@ -165,3 +163,13 @@ def database_error(exc: Exception) -> Unavailable:
     """A database failure (unreachable, bad URL, unknown revision) as one readable line."""
     detail = " ".join(f"{type(exc).__name__}: {exc}".split())
     return Unavailable(f"Database error: {detail}", code="database_error")
+
+
+def _settings_problem(error: Mapping[str, Any]) -> str:
+    """One settings error: the variable it is about (when it is about one) and why."""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:  # a rule across several settings names them in its message
+        return message
+    name = "_".join(map(str, error["loc"])).upper()
+    prefix = "" if name.startswith("PANTHEON_") else "PANTHEON_"  # an alias is already whole
+    return f"{prefix}{name}: {message}"

@@ -27,6 +27,7 @@ class Role(StrEnum):
 
 
 STORED_ROLES: frozenset[Role] = frozenset({Role.OWNER, Role.ANALYST})
+ANONYMOUS = "anonymous"  # the audit log's name for a caller who is not signed in
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,19 +44,29 @@ class Actor:
 
     @property
     def role_label(self) -> str:
-        """The strongest role, as the audit log names it."""
+        """The strongest role, as the audit log names it (``anonymous``: nobody signed in)."""
         for role in (Role.OPERATOR, Role.OWNER, Role.ANALYST):
             if role in self.roles:
                 return role.value
-        return "user"
+        return "user" if self.user_id is not None else ANONYMOUS
 
     @property
     def label(self) -> str:
-        return self.email or ("operator" if self.is_operator else str(self.user_id))
+        if self.email:
+            return self.email
+        if self.is_operator:
+            return "operator"
+        return str(self.user_id) if self.user_id is not None else ANONYMOUS
 
     @classmethod
     def operator(cls) -> Actor:
         return cls(user_id=None, roles=frozenset({Role.OPERATOR}))
+
+    @classmethod
+    def anonymous(cls, *, request_id: str | None = None, client: str | None = None) -> Actor:
+        """A caller not signed in (yet): who signs in, a webhook's sender. It may do only
+        what needs no user; it is recorded in the audit log by its request and address."""
+        return cls(user_id=None, request_id=request_id, client=client)
 
     @property
     def is_operator(self) -> bool:

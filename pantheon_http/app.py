@@ -29,6 +29,9 @@ from pantheon_adapters.bootstrap import (
     load_settings,
     new_metrics,
 )
+from pantheon_http.browser_policy import BrowserPolicy
+from pantheon_http.cors import CorsHeaders, CorsPreflight
+from pantheon_http.csrf import CsrfMiddleware
 from pantheon_http.docs import install_docs
 from pantheon_http.errors import install_error_handlers
 from pantheon_http.file_transfer import MAX_UPLOAD_BODY_BYTES
@@ -53,6 +56,7 @@ from pantheon_http.routers import (
     webhooks,
 )
 from pantheon_http.routers.metrics import router as metrics_router
+from pantheon_http.security_headers import SecurityHeadersMiddleware
 from pantheon_http.streaming import KEEPALIVE_S
 from pantheon_http.upload_limit import BodyLimitByPath
 from pantheon_http.web import install_web
@@ -115,11 +119,19 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.state.container = container
     app.state.metrics = container.metrics if container else new_metrics()  # GET /metrics
     app.state.stream_keepalive_s = stream_keepalive_s
+    app.state.browser_policy = BrowserPolicy.of(settings)  # CORS, CSRF, HSTS (per request)
     install_error_handlers(app)
     app.add_middleware(BodyLimitByPath, max_bytes=MAX_BODY_BYTES,
                        upload_prefix=f"{API_PREFIX}/uploads/",
                        upload_max_bytes=MAX_UPLOAD_BODY_BYTES)
-    app.add_middleware(RequestContextMiddleware)  # added last: the outermost of the two
+    # Signed requests (webhooks, upload links) carry their own proof: no CSRF check.
+    app.add_middleware(CsrfMiddleware, exempt_prefixes=(f"{API_PREFIX}/webhooks/",
+                                                        f"{API_PREFIX}/uploads/"))
+    app.add_middleware(CorsPreflight)
+    app.add_middleware(RequestContextMiddleware)
+    # Outside the request context, so its last-resort 500 gets these headers too.
+    app.add_middleware(CorsHeaders)
+    app.add_middleware(SecurityHeadersMiddleware)  # added last: the outermost
     for family in (auth, dev_outbox, tokens, me, rooms, modes, agents, room_chat, turns, direct,
                    files, models, billing, admin, webhooks):
         app.include_router(family.router, prefix=API_PREFIX)

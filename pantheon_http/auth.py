@@ -5,6 +5,7 @@ Credentials are tried in this order, and the first one present decides:
 1. ``Authorization: Bearer pan_…``  -> a personal API token
 2. ``Authorization: Bearer <other>`` -> an external identity token (a Supabase JWT)
 3. the ``pantheon_session`` cookie   -> a browser session from a magic link
+   (``__Host-pantheon_session`` in production: see ``session_cookie.py``)
 
 No credentials at all is ``401 not_authenticated``; bad ones are the use case's own
 401 (``invalid_token``, ``session_expired``). A credential that is present is never
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from pantheon_core import correlation
@@ -26,9 +27,9 @@ from pantheon_core.actor import Actor
 from pantheon_core.domain.credentials import API_TOKEN_PREFIX
 from pantheon_core.errors import Unauthenticated
 from pantheon_core.usecases.catalog import UseCases
-from pantheon_http.deps import ClientAddress, UseCasesDep
+from pantheon_http.deps import ClientAddress, ContainerDep, UseCasesDep
 from pantheon_http.request_id import current_request_id
-from pantheon_http.session_cookie import SESSION_COOKIE
+from pantheon_http.session_cookie import SESSION_COOKIE, read_session_cookie
 
 bearer_scheme = HTTPBearer(
     auto_error=False, scheme_name="BearerToken",
@@ -37,11 +38,21 @@ bearer_scheme = HTTPBearer(
 )
 session_scheme = APIKeyCookie(
     name=SESSION_COOKIE, auto_error=False, scheme_name="SessionCookie",
-    description="The browser session set by POST /api/v1/auth/verify.",
+    description="The browser session set by POST /api/v1/auth/verify (named "
+                "`__Host-pantheon_session` in production).",
 )
 
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
-SessionToken = Annotated[str | None, Depends(session_scheme)]
+
+
+async def session_token(request: Request, container: ContainerDep,
+                        _documented: Annotated[str | None, Depends(session_scheme)]) -> str | None:
+    """The session cookie under this deployment's name (``__Host-pantheon_session`` in
+    production); ``session_scheme`` only documents it in the OpenAPI schema."""
+    return read_session_cookie(request, container.settings)
+
+
+SessionToken = Annotated[str | None, Depends(session_token)]
 
 
 async def current_actor(use_cases: UseCasesDep, bearer: BearerCredentials,
@@ -67,3 +78,12 @@ async def _authenticate(use_cases: UseCases, bearer: HTTPAuthorizationCredential
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+async def anonymous_caller(client: ClientAddress) -> Actor:
+    """Whoever calls a route that needs no credentials (sign-in, a webhook), for the audit
+    log: this request's id and the client's address."""
+    return Actor.anonymous(request_id=current_request_id(), client=client)
+
+
+Caller = Annotated[Actor, Depends(anonymous_caller)]

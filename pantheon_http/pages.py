@@ -12,7 +12,9 @@ from starlette.responses import HTMLResponse
 
 _HEADERS = {
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",  # the page's URL carries the token
+    # The page's URL carries the token: send no more than the origin anywhere. (Not
+    # no-referrer: that would also blank the Origin header the CSRF check reads.)
+    "Referrer-Policy": "strict-origin",
     "X-Robots-Tag": "noindex",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -54,11 +56,12 @@ def confirm_sign_in(token: str, *, ttl_minutes: int) -> HTMLResponse:
     ))
 
 
-def sign_in_failed(message: str, code: str, status: int) -> HTMLResponse:
-    """A human answer for a browser whose sign-in form post was refused."""
+def sign_in_failed(message: str, code: str, status: int, *, home: str = "/") -> HTMLResponse:
+    """A human answer for a browser whose sign-in form post was refused; ``home`` is the
+    web app's address."""
     return _page("Sign-in failed", (
         "<h1>This sign-in link did not work</h1>"
         f"<p>{escape(message)}</p>"
         f'<p class="hint">Error code: <code>{escape(code)}</code></p>'
-        '<p><a class="button" href="/">Back to Pantheon</a></p>'
+        f'<p><a class="button" href="{escape(home, quote=True)}">Back to Pantheon</a></p>'
     ), status)

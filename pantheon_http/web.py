@@ -12,6 +12,10 @@ API's own answers (its 404s and 405s with ``Allow``) are untouched. For such a r
   browser (``Accept`` names ``text/html``), the API's JSON 404 for anyone else;
 - only GET and HEAD: other methods are 405.
 
+Every page gets a Content-Security-Policy that lists the SHA-256 of its own inline scripts
+(the export's bootstrap), worked out on first serve and cached (``pantheon_http/csp.py``);
+the other security headers come from ``SecurityHeadersMiddleware``.
+
 Without a build (``web/out`` missing), ``/`` and every browser page request get a small
 self-contained page saying how to build it (others the JSON 404): the API works the same,
 and the server never fails for want of the web app.
@@ -28,23 +32,29 @@ import anyio
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.responses import HTMLResponse, Response
-from starlette.staticfiles import StaticFiles
+from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from pantheon_http.browser_policy import policy_of
+from pantheon_http.csp import PageHashes, web_app_csp
 
 DEFAULT_WEB_DIR = Path(__file__).resolve().parent.parent / "web" / "out"
 NOT_WEB_PREFIXES = ("/api/", "/healthz", "/readyz")
 _IMMUTABLE = "public, max-age=31536000, immutable"
 _REVALIDATE = "no-cache"
-_SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
+# The "not built" page: its own inline style, nothing else.
+_BUILD_ME_CSP = ("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+                 "base-uri 'none'; form-action 'none'")
 
 
 class _ExportFiles(StaticFiles):
-    """StaticFiles (``html=True``) plus ``x`` → ``x.html`` and our cache headers."""
+    """StaticFiles (``html=True``) plus ``x`` → ``x.html``, our cache headers, and each
+    page's Content-Security-Policy (with the hashes of its inline scripts)."""
+
+    def __init__(self, *, directory: Path) -> None:
+        super().__init__(directory=directory, html=True, check_dir=False)
+        self._hashes = PageHashes()
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
@@ -55,8 +65,25 @@ class _ExportFiles(StaticFiles):
         cache = _IMMUTABLE if scope["path"].startswith("/_next/static/") else _REVALIDATE
         if response.status_code < 400:
             response.headers.setdefault("Cache-Control", cache)
-        for name, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+        elif isinstance(response, FileResponse):  # the export's 404.html
+            self._with_policy(response, response.path, None, scope)
+        return response
+
+    def file_response(self, full_path: PathLike, stat_result: os.stat_result, scope: Scope,
+                      status_code: int = 200) -> Response:
+        """A page's answer — its file, or ``304 Not Modified`` — carries the page's policy.
+        (A 304's headers replace the cached copy's, so it must carry the same policy.)
+        A page is read for its hashes once per build: small files, then the cache."""
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        return self._with_policy(response, full_path, stat_result, scope)
+
+    def _with_policy(self, response: Response, full_path: PathLike,
+                     stat_result: os.stat_result | None, scope: Scope) -> Response:
+        if str(full_path).endswith(".html"):
+            hashes = self._hashes.of(Path(full_path), stat_result)
+            policy = policy_of(scope)
+            api = [policy.public_origin] if policy is not None else []
+            response.headers["Content-Security-Policy"] = web_app_csp(hashes, api_origins=api)
         return response
 
 
@@ -66,7 +93,7 @@ class WebApp:
     def __init__(self, directory: Path, *, not_found: ASGIApp) -> None:
         self.directory = directory
         self.not_found = not_found
-        self._files = _ExportFiles(directory=directory, html=True, check_dir=False)
+        self._files = _ExportFiles(directory=directory)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(NOT_WEB_PREFIXES):
@@ -116,4 +143,5 @@ def _build_me(directory: Path, method: str) -> Response:
         "<code>make serve</code>, which builds it first. It is looked for in "
         f"<code>{escape(str(directory))}</code>.</p></main></body></html>"
     )
-    return HTMLResponse(html, headers={"Cache-Control": "no-store", **_SECURITY_HEADERS})
+    return HTMLResponse(html, headers={"Cache-Control": "no-store",
+                                       "Content-Security-Policy": _BUILD_ME_CSP})

@@ -54,10 +54,12 @@ def serve(
     run.out.console.print(Text.assemble(("Pantheon", "bold"), " on ", (url, "bold cyan"),
                                         f"  (API docs: {url}/api/docs)"))
     # Pantheon writes its own access log (without query strings, which can carry sign-in
-    # tokens); client addresses come from X-Forwarded-For only behind a trusted proxy.
+    # tokens). X-Forwarded-For/-Proto (the client's address, https) are believed only from
+    # PANTHEON_FORWARDED_ALLOW_IPS (default: a proxy on this machine).
     uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, reload=reload,
                 workers=workers if workers > 1 else None,
-                log_level=settings.log_level.lower(), access_log=False, proxy_headers=True)
+                log_level=settings.log_level.lower(), access_log=False, proxy_headers=True,
+                forwarded_allow_ips=settings.forwarded_allow_ips)
 
 
 def worker(

@@ -1,5 +1,7 @@
-"""Writing the audit log (FR-ADMIN-004): admin writes are recorded in the same transaction as
-their effect; refused attempts in a transaction of their own (nothing else changes)."""
+"""Writing the audit log (FR-ADMIN-004, NFR-SEC-005): admin writes and security-sensitive
+operations (sign-ins, sign-outs, API tokens, refused webhook signatures) are recorded in the
+same transaction as their effect; refused attempts in a transaction of their own (nothing
+else changes)."""
 
 from __future__ import annotations
 
@@ -32,13 +34,19 @@ async def record(uow: UnitOfWork, deps: Deps, actor: Actor, action: str, target:
                               reason=reason))
 
 
+async def record_refusal(deps: Deps, actor: Actor, action: str, target: str, *,
+                         reason: str) -> None:
+    """A refused attempt, in a transaction of its own (nothing else changes)."""
+    async with deps.uow() as uow:
+        await uow.audit.add(event(deps, actor, action, target, reason=reason,
+                                  outcome=AuditOutcome.REFUSED))
+        await uow.commit()
+
+
 async def require_owner(deps: Deps, actor: Actor, action: str, target: str) -> None:
     """``owner_required`` (403) unless the actor may write; a refusal is itself audited."""
     try:
         actor.require_admin_write()
     except Forbidden as exc:
-        async with deps.uow() as uow:
-            await uow.audit.add(event(deps, actor, action, target, reason=exc.message,
-                                      outcome=AuditOutcome.REFUSED))
-            await uow.commit()
+        await record_refusal(deps, actor, action, target, reason=exc.message)
         raise

@@ -10,6 +10,8 @@ same transaction as its effects, whatever the number, concurrency and order of d
   checkout (and Stripe copies onto the subscription and payment), or from the customer id.
   An event that cannot be matched to a user yet is refused (503), so Stripe delivers it again;
   so is the refund of a top-up whose checkout event has not been applied yet.
+- A delivery whose signature does not verify changes nothing and is audited as a refused
+  ``webhook.signature`` (with the sender's address and the request id).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from pantheon_core.actor import Actor
 from pantheon_core.domain.plans import PLANS, Plan
 from pantheon_core.domain.wallets import (
     Bucket,
@@ -31,25 +34,35 @@ from pantheon_core.domain.wallets import (
     refund,
     start_period,
 )
-from pantheon_core.errors import Unavailable
+from pantheon_core.errors import InvalidInput, Unavailable
 from pantheon_core.ids import UserId
 from pantheon_core.ports.payments import PaymentEvent, Payments
 from pantheon_core.ports.unit_of_work import UnitOfWork
+from pantheon_core.usecases.audit_log import record_refusal
 from pantheon_core.usecases.deps import UseCase
 from pantheon_core.usecases.ledger import apply, open_wallet
 
 logger = logging.getLogger("pantheon.payments")
 
 Handler = Callable[["HandlePaymentEvent", UnitOfWork, PaymentEvent], Awaitable[str]]
+WEBHOOK_SIGNATURE = "webhook.signature"  # the audit action of a refused webhook signature
 
 
 class HandlePaymentEvent(UseCase):
     """Verify and apply one webhook delivery; returns ``processed``, ``duplicate`` or
     ``ignored`` (a type Pantheon does not act on)."""
 
-    async def __call__(self, payload: bytes, signature: str) -> str:
+    async def __call__(self, payload: bytes, signature: str, *,
+                       caller: Actor | None = None) -> str:
         payments = self._payments()
-        event = payments.verify(payload, signature)  # invalid_signature: nothing happens
+        try:
+            event = payments.verify(payload, signature)  # invalid_signature: nothing happens
+        except InvalidInput as exc:
+            if exc.code == "invalid_signature":  # audited (NFR-SEC-005), with who sent it
+                reason = exc.details.get("reason") or exc.message
+                await record_refusal(self.deps, caller or Actor.anonymous(), WEBHOOK_SIGNATURE,
+                                     "stripe", reason=f"invalid_signature: {reason}")
+            raise
         handler = HANDLERS.get(event.kind)
         async with self.deps.uow() as uow:
             if not await uow.payment_events.claim(event.id, kind=event.kind,

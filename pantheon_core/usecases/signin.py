@@ -4,11 +4,12 @@
   client. The answer never says whether the address has an account.
 - The link's token is single-use, valid 15 minutes, and stored only as a hash.
 - Verifying it creates the user on first sign-in and opens a session (30 days).
+- Every sign-in attempt (and why a failed one failed) and every sign-out is in the audit log.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pantheon_core.actor import Actor
@@ -20,11 +21,16 @@ from pantheon_core.domain.credentials import (
     new_secret,
 )
 from pantheon_core.domain.users import User, UserStatus, normalize_email
-from pantheon_core.errors import Forbidden, RateLimited, Unauthenticated
+from pantheon_core.errors import Forbidden, PantheonError, RateLimited, Unauthenticated
 from pantheon_core.ids import MagicLinkId, SessionId, UserId, new_id
 from pantheon_core.ports.mailer import MailMessage
 from pantheon_core.ports.unit_of_work import UnitOfWork
+from pantheon_core.usecases.audit_log import record, record_refusal
 from pantheon_core.usecases.deps import UseCase
+
+SIGN_IN = "auth.sign_in"
+SIGN_OUT = "auth.sign_out"
+UNKNOWN_LINK = "unknown link"  # the audit target of a sign-in with a token that matches none
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,27 +69,52 @@ class RequestMagicLink(UseCase):
 
 
 class VerifyMagicLink(UseCase):
-    """Exchange a link's token for a session; the first sign-in creates the user."""
+    """Exchange a link's token for a session; the first sign-in creates the user.
 
-    async def __call__(self, token: str) -> SignIn:
+    Every attempt is audited as ``auth.sign_in`` with the ``caller``'s request id and
+    address (NFR-SEC-005): a success, in the transaction that opens the session; a failure
+    (``magic_link_invalid``, ``magic_link_expired``, ``magic_link_used``,
+    ``account_suspended``) as refused, with its code and message as the reason.
+    """
+
+    async def __call__(self, token: str, *, caller: Actor | None = None) -> SignIn:
+        caller = caller or Actor.anonymous()
+        email: str | None = None
         now = self.deps.clock.now()
-        async with self.deps.uow() as uow:
-            link = await uow.credentials.get_magic_link(hash_secret(token or ""))
-            if link is None:
-                raise Unauthenticated("This sign-in link is not valid; request a new one.",
-                                      code="magic_link_invalid")
-            link.check_usable(now)
-            if not await uow.credentials.consume_magic_link(link.id, now):
-                raise Unauthenticated("This sign-in link was already used; request a new one.",
-                                      code="magic_link_used")
-            user = await user_for_email(uow, link.email, now)
-            ensure_active(user)
-            secret = new_secret(SESSION_PREFIX)
-            session = AuthSession(id=SessionId(new_id()), user_id=user.id,
-                                  token_hash=hash_secret(secret), created_at=now,
-                                  expires_at=now + self.deps.auth.session_ttl)
-            await uow.credentials.add_session(session)
-            await uow.commit()
+        try:
+            async with self.deps.uow() as uow:
+                link = await uow.credentials.get_magic_link(hash_secret(token or ""))
+                if link is None:
+                    raise Unauthenticated("This sign-in link is not valid; request a new one.",
+                                          code="magic_link_invalid")
+                email = link.email
+                link.check_usable(now)
+                if not await uow.credentials.consume_magic_link(link.id, now):
+                    raise Unauthenticated("This sign-in link was already used; request a new "
+                                          "one.", code="magic_link_used")
+                signed_in = await self._open_session(uow, link.email, caller, now)
+                await uow.commit()
+        except PantheonError as exc:
+            who = replace(caller, email=email) if email else caller
+            await record_refusal(self.deps, who, SIGN_IN, email or UNKNOWN_LINK,
+                                 reason=f"{exc.code}: {exc.message}")
+            raise
+        return signed_in
+
+    async def _open_session(self, uow: UnitOfWork, email: str, caller: Actor,
+                            now: datetime) -> SignIn:
+        user = await user_for_email(uow, email, now)
+        ensure_active(user)
+        secret = new_secret(SESSION_PREFIX)
+        session = AuthSession(id=SessionId(new_id()), user_id=user.id,
+                              token_hash=hash_secret(secret), created_at=now,
+                              expires_at=now + self.deps.auth.session_ttl)
+        await uow.credentials.add_session(session)
+        actor = Actor(user_id=user.id, roles=await uow.users.roles_of(user.id),
+                      email=user.email).via(request_id=caller.request_id, client=caller.client)
+        await record(uow, self.deps, actor, SIGN_IN, user.email, after={
+            "session_id": session.id, "new_user": user.created_at == now,
+            "expires_at": session.expires_at.isoformat()})
         return SignIn(user=user, session=session, session_token=secret)
 
 
@@ -101,14 +132,21 @@ class AuthenticateSession(UseCase):
 
 
 class Logout(UseCase):
-    """End a session. Ending an unknown or ended session is not an error."""
+    """End a session. Ending an unknown or ended session is not an error. Ending one is
+    audited (``auth.sign_out``) with the ``caller``'s request id and address."""
 
-    async def __call__(self, token: str) -> None:
+    async def __call__(self, token: str, *, caller: Actor | None = None) -> None:
+        caller = caller or Actor.anonymous()
         now = self.deps.clock.now()
         async with self.deps.uow() as uow:
             session = await uow.credentials.get_session(hash_secret(token))
             if session is not None and session.revoked_at is None:
                 await uow.credentials.update_session(session.revoked(now))
+                user = await uow.users.get(session.user_id)
+                actor = Actor(user_id=session.user_id, email=user.email if user else None).via(
+                    request_id=caller.request_id, client=caller.client)
+                await record(uow, self.deps, actor, SIGN_OUT, actor.label,
+                             after={"session_id": session.id})
                 await uow.commit()
 
 

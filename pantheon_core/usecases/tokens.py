@@ -3,6 +3,8 @@
 - A token is shown once, at creation; only its hash and a short hint are stored.
 - Tokens may expire (``expires_in_days``) and can be revoked; revoking is idempotent.
 - A user sees and revokes only their own tokens.
+- Creating and revoking a token are audited (``auth.token.create``, ``auth.token.revoke``),
+  in the same transaction, on the user's e-mail; the secret is never recorded.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pantheon_core.domain.credentials import (
 )
 from pantheon_core.errors import InvalidInput, Unauthenticated, not_found
 from pantheon_core.ids import ApiTokenId, new_id
+from pantheon_core.usecases.audit_log import record
 from pantheon_core.usecases.deps import UseCase
 from pantheon_core.usecases.signin import actor_for
 
@@ -50,6 +53,8 @@ class CreateApiToken(UseCase):
         )
         async with self.deps.uow() as uow:
             await uow.credentials.add_api_token(token)
+            await record(uow, self.deps, actor, "auth.token.create", actor.label,
+                         after=_audited(token))
             await uow.commit()
         return IssuedToken(token=token, secret=secret)
 
@@ -69,10 +74,20 @@ class RevokeApiToken(UseCase):
             if token is None or token.user_id != user_id:
                 raise not_found("token", token_id)
             if token.revoked_at is None:
+                before = _audited(token)
                 token = token.revoked(self.deps.clock.now())
                 await uow.credentials.update_api_token(token)
+                await record(uow, self.deps, actor, "auth.token.revoke", actor.label,
+                             before=before, after=_audited(token))
                 await uow.commit()
         return token
+
+
+def _audited(token: ApiToken) -> dict[str, str | None]:
+    """What the audit log keeps of a token: never its secret or hash."""
+    return {"token_id": token.id, "name": token.name, "hint": token.hint,
+            "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+            "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None}
 
 
 class AuthenticateApiToken(UseCase):

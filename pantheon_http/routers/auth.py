@@ -11,9 +11,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.responses import Response
 
+from pantheon_adapters.bootstrap import Settings
 from pantheon_core.errors import PantheonError
 from pantheon_http import pages
-from pantheon_http.auth import SessionToken
+from pantheon_http.auth import Caller, SessionToken
 from pantheon_http.deps import ClientAddress, ContainerDep
 from pantheon_http.errors import status_for
 from pantheon_http.schemas.auth import MagicLinkRequest, MagicLinkSent, SignedIn
@@ -48,18 +49,20 @@ async def confirm_magic_link(container: ContainerDep,
              openapi_extra=OPENAPI_BODY,
              responses={303: {"description": "Form post: signed in, redirected to the app."},
                         **error_responses(400, 401, 403, 422)})
-async def verify_magic_link(submission: Submission, container: ContainerDep) -> Response:
+async def verify_magic_link(submission: Submission, caller: Caller,
+                            container: ContainerDep) -> Response:
     """Opens a session and sets the ``pantheon_session`` cookie. JSON gets
     ``{user, expires_at}``; the confirmation page's form is redirected to ``/``."""
     try:
-        signed_in = await container.use_cases.verify_magic_link(submission.token)
+        signed_in = await container.use_cases.verify_magic_link(submission.token, caller=caller)
     except PantheonError as exc:
         if not submission.wants_html:
             raise
-        return pages.sign_in_failed(exc.message, exc.code, status_for(exc))
+        return pages.sign_in_failed(exc.message, exc.code, status_for(exc),
+                                    home=_web_home(container.settings))
     response: Response
-    if submission.from_form:
-        response = RedirectResponse("/", status_code=303)
+    if submission.from_form:  # to the web app (PANTHEON_WEB_URL when it lives elsewhere)
+        response = RedirectResponse(_web_home(container.settings), status_code=303)
     else:
         response = JSONResponse(SignedIn.of(signed_in).model_dump(mode="json"))
     set_session_cookie(response, signed_in.session_token, container.settings)
@@ -67,10 +70,15 @@ async def verify_magic_link(submission: Submission, container: ContainerDep) -> 
 
 
 @router.post("/logout", status_code=204, response_class=Response, summary="Sign out")
-async def logout(session: SessionToken, container: ContainerDep) -> Response:
+async def logout(session: SessionToken, caller: Caller, container: ContainerDep) -> Response:
     """Ends this browser's session and clears its cookie. Signing out twice is fine."""
     if session:
-        await container.use_cases.logout(session)
+        await container.use_cases.logout(session, caller=caller)
     response = Response(status_code=204)
     clear_session_cookie(response, container.settings)
     return response
+
+
+def _web_home(settings: Settings) -> str:
+    """The web app's home: ``PANTHEON_WEB_URL`` when it is hosted apart, else ``/`` here."""
+    return f"{settings.web_url.rstrip('/')}/" if settings.web_url else "/"

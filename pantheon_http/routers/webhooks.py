@@ -5,7 +5,8 @@ each event id is processed once however often Stripe delivers it. Stripe's conve
 decide the statuses: 2xx means "delivered, stop"; anything else is retried for days.
 
 - 200 ``{"received": true, "outcome"}``: ``processed``, ``duplicate`` or ``ignored``.
-- 400 ``invalid_signature``: a bad, missing or stale (over 300 s) signature; nothing changed.
+- 400 ``invalid_signature``: a bad, missing or stale (over 300 s) signature; nothing changed
+  but the audit log, which records the refusal (``webhook.signature``).
   (Signed file links answer the same code with 403; here 400 is what Stripe expects.)
 - 503 ``payments_not_configured`` / ``payment_event_unmatched``: try again later.
 """
@@ -19,6 +20,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
 from pantheon_core.errors import InvalidInput
+from pantheon_http.auth import Caller
 from pantheon_http.deps import UseCasesDep
 from pantheon_http.errors import error_response
 from pantheon_http.schemas.base import ErrorResponse, error_responses
@@ -36,7 +38,7 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
                               "description": "A bad or stale signature (`invalid_signature`)."},
                         **error_responses(503)})
 async def stripe_webhook(
-    request: Request, use_cases: UseCasesDep,
+    request: Request, use_cases: UseCasesDep, caller: Caller,
     stripe_signature: Annotated[str, Header(alias="Stripe-Signature", max_length=4096)] = "",
 ) -> WebhookAck | JSONResponse:
     """Send the event exactly as Stripe signed it, with its `Stripe-Signature` header."""
@@ -46,7 +48,7 @@ async def stripe_webhook(
                               f"Request bodies are at most {MAX_WEBHOOK_BYTES} bytes.",
                               {"max_bytes": MAX_WEBHOOK_BYTES})
     try:
-        outcome = await use_cases.handle_payment_event(payload, stripe_signature)
+        outcome = await use_cases.handle_payment_event(payload, stripe_signature, caller=caller)
     except InvalidInput as exc:
         if exc.code != "invalid_signature":
             raise

@@ -228,14 +228,15 @@ async def until(predicate: Callable[[], bool], *, timeout_s: float = 5.0) -> Non
 
 
 @asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
+async def served(app: FastAPI, **config_overrides: Any) -> AsyncIterator[str]:
     """``app`` on a real socket (uvicorn on 127.0.0.1, in this event loop), for tests that
-    need bytes as they are sent: ``httpx.ASGITransport`` buffers whole responses."""
+    need bytes as they are sent: ``httpx.ASGITransport`` buffers whole responses.
+    ``config_overrides`` are more ``uvicorn.Config`` options (e.g. proxy headers)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, lifespan="off", log_config=None, log_level="warning",
-                            timeout_graceful_shutdown=1)
+                            timeout_graceful_shutdown=1, **config_overrides)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

@@ -87,7 +87,8 @@ async def test_the_email_is_required(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("overrides", [
-    pytest.param({"env": "production", "secret_key": SECRET}, id="production"),
+    pytest.param({"env": "production", "secret_key": SECRET, "allow_insecure_http": True},
+                 id="production"),
     pytest.param({"mail_backend": "smtp", "smtp_host": "mail.example.com"}, id="smtp-mailer"),
     pytest.param({"public_url": "https://pantheon.example.com"}, id="public-url-not-local"),
 ])

@@ -429,11 +429,12 @@ async def test_keys_and_buckets_select_tavily_and_s3(tmp_path: Path) -> None:
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    https = "https://pantheon.example.com"  # production is HTTPS-only (docs/security.md)
     with pytest.raises(ValidationError, match="PANTHEON_SECRET_KEY is required"):
-        Settings(data_dir=tmp_path, env="production")
+        Settings(data_dir=tmp_path, env="production", public_url=https)
     with pytest.raises(ValidationError, match="at least 16"):
         Settings(data_dir=tmp_path, secret_key="short")
-    assert Settings(data_dir=tmp_path, env="production",
+    assert Settings(data_dir=tmp_path, env="production", public_url=https,
                     secret_key="x" * 32).signing_secret() == "x" * 32
 
 
