@@ -260,7 +260,7 @@ def file_policy(settings: Settings) -> FilePolicy:
 
 
 def billing_policy(settings: Settings) -> BillingPolicy:
-    public = settings.public_url.rstrip("/")
+    public = settings.effective_web_url  # Stripe sends the user back to the web app
     return BillingPolicy(
         welcome_credits=settings.welcome_credits,
         credit_value_usd=settings.credit_value_usd,

@@ -136,9 +136,9 @@ class Settings(BaseSettings):
     stripe_topups: list[TopUpSetting] = Field(default_factory=list)  # JSON in the environment
     welcome_credits: Decimal = Field(default=Decimal(100), ge=0)
     credit_value_usd: Decimal = Field(default=Decimal("0.015"), gt=0)  # for admin margins
-    billing_success_url: str | None = None  # None: public_url + /billing?checkout=success
-    billing_cancel_url: str | None = None  # None: public_url + /billing?checkout=cancelled
-    billing_portal_return_url: str | None = None  # None: public_url + /billing
+    billing_success_url: str | None = None  # None: web app + /billing?checkout=success
+    billing_cancel_url: str | None = None  # None: web app + /billing?checkout=cancelled
+    billing_portal_return_url: str | None = None  # None: web app + /billing
 
     # Graceful degradation (docs/degradation.md): how many turns one user and the whole
     # service run at once, how fast one user may send, and the timeouts and retry budgets of

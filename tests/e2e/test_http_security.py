@@ -17,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from pantheon_adapters.bootstrap import Settings
+from pantheon_adapters.bootstrap import Settings, billing_policy
 from pantheon_http.app import create_app
 from pantheon_http.csp import inline_script_hashes
 from tests.e2e.conftest import (
@@ -543,3 +543,9 @@ async def test_the_security_middleware_lets_the_lifespan_through(api: FastAPI) -
 
     await api({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def test_stripe_sends_users_back_to_the_web_app_by_default(tmp_path: Path) -> None:
+    policy = billing_policy(Settings(data_dir=tmp_path, public_url=API, web_url=f"{WEB}/"))
+    assert (policy.success_url, policy.cancel_url, policy.portal_return_url) == (
+        f"{WEB}/billing?checkout=success", f"{WEB}/billing?checkout=cancelled", f"{WEB}/billing")
