@@ -49,8 +49,7 @@ def init_sentry(settings: Settings, *, service: str) -> bool:
         dsn=settings.sentry_dsn,
         environment=settings.sentry_environment or settings.env,
         release=settings.sentry_release or f"pantheon@{_version()}",
-        traces_sample_rate=settings.sentry_traces_sample_rate,
-        send_default_pii=False,
+        traces_sample_rate=settings.sentry_traces_sample_rate or None,  # 0: no tracing at all
         max_request_body_size="never",
         include_local_variables=False,
         before_send=_before_send(service),
@@ -67,6 +66,7 @@ def close_sentry() -> None:
     client = sentry_sdk.get_client()
     client.flush(timeout=5)
     client.close()
+    sentry_sdk.get_global_scope().set_client(None)  # a client that records nothing
 
 
 def _before_send(service: str) -> Callable[[Any, Any], Any]:
