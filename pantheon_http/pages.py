@@ -7,6 +7,7 @@ button's POST. Mail scanners that prefetch links therefore cannot burn it.
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import urlsplit
 
 from starlette.responses import HTMLResponse
 
@@ -34,16 +35,25 @@ button:focus-visible,a.button:focus-visible{outline:3px solid #f59e0b;outline-of
 """
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+def _page(title: str, body: str, status: int = 200, *,
+          form_targets: tuple[str, ...] = ()) -> HTMLResponse:
+    """``form_targets``: origins, besides this one, the page's form may lead to (CSP
+    ``form-action`` also governs where the form's answer redirects)."""
+    headers = dict(_HEADERS)
+    if form_targets:
+        headers["Content-Security-Policy"] = headers["Content-Security-Policy"].replace(
+            "form-action 'self'", " ".join(["form-action 'self'", *form_targets]))
     html = (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
             f"<body><main>{body}</main></body></html>")
-    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
-def confirm_sign_in(token: str, *, ttl_minutes: int) -> HTMLResponse:
-    """The page an e-mailed link opens: one button that POSTs the token as a form."""
+def confirm_sign_in(token: str, *, ttl_minutes: int, home: str = "/") -> HTMLResponse:
+    """The page an e-mailed link opens: one button that POSTs the token as a form. The post
+    is answered with a redirect to ``home`` (the web app), which may be another origin
+    (PANTHEON_WEB_URL): the page's CSP lets the form lead there."""
     return _page("Sign in to Pantheon", (
         "<h1>Sign in to Pantheon</h1>"
         "<p>Press the button to finish signing in on this device.</p>"
@@ -53,7 +63,13 @@ def confirm_sign_in(token: str, *, ttl_minutes: int) -> HTMLResponse:
         '<button type="submit">Sign in to Pantheon</button></form>'
         f'<p class="hint">The link works once, for {ttl_minutes} minutes after it was sent. '
         "If you did not ask to sign in, close this page.</p>"
-    ))
+    ), form_targets=_origin_of(home))
+
+
+def _origin_of(url: str) -> tuple[str, ...]:
+    """``(scheme://host[:port],)`` of an absolute URL; ``()`` for a path on this origin."""
+    parts = urlsplit(url)
+    return (f"{parts.scheme}://{parts.netloc}",) if parts.scheme and parts.netloc else ()
 
 
 def sign_in_failed(message: str, code: str, status: int, *, home: str = "/") -> HTMLResponse:

@@ -42,7 +42,8 @@ async def confirm_magic_link(container: ContainerDep,
                              token: str = Query(description="From the e-mailed link.")
                              ) -> HTMLResponse:
     """Shows a page whose button spends the token; opening the link alone spends nothing."""
-    return pages.confirm_sign_in(token, ttl_minutes=container.settings.magic_link_ttl_minutes)
+    return pages.confirm_sign_in(token, ttl_minutes=container.settings.magic_link_ttl_minutes,
+                                 home=_web_home(container.settings))
 
 
 @router.post("/verify", response_model=SignedIn, summary="Spend a sign-in link",
