@@ -137,12 +137,12 @@ def test_vercel_caches_hashed_assets_only() -> None:
     assert _headers("/((?!_next/static/).*)")["Cache-Control"] == "no-cache"
 
 
-def node_script(script: Path, *args: str,
-                api_url: str | None) -> subprocess.CompletedProcess[str]:
+def node_script(script: Path, *args: str, api_url: str | None,
+                **extra_env: str) -> subprocess.CompletedProcess[str]:
     node = shutil.which("node")
     if node is None:
         pytest.skip("Node.js is not installed (the web build needs it anyway)")
-    env = {"PATH": "/usr/bin:/bin"}
+    env = {"PATH": "/usr/bin:/bin", **extra_env}
     if api_url is not None:
         env["NEXT_PUBLIC_PANTHEON_API_URL"] = api_url
     return subprocess.run([node, str(script), *args], env=env, capture_output=True,
@@ -225,6 +225,21 @@ def test_each_exported_page_gets_a_policy_with_its_own_script_hashes(tmp_path: P
         assert "'unsafe-inline'" not in policy["script-src"]
         policies.append(metas[0])
     assert policies[0] != policies[1]  # each page lists its own scripts
+
+
+def test_browser_error_reports_may_reach_sentry(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text(PAGE, encoding="utf-8")
+    dsn = "https://public@o123.ingest.sentry.io/456"
+    result = node_script(CSP_SCRIPT, str(tmp_path), api_url="https://api.example.com",
+                         NEXT_PUBLIC_SENTRY_DSN=dsn)
+    assert result.returncode == 0, result.stderr
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    [policy] = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)"/>', html)
+    assert _directives(policy)["connect-src"] == [
+        "'self'", "https://api.example.com", "https://o123.ingest.sentry.io"]
+    bad = node_script(CSP_SCRIPT, str(tmp_path), api_url="https://api.example.com",
+                      NEXT_PUBLIC_SENTRY_DSN="not a dsn")
+    assert bad.returncode == 1 and "error[invalid_sentry_dsn]" in bad.stderr
 
 
 def test_the_policy_step_needs_pages_and_an_api_url(tmp_path: Path) -> None:
