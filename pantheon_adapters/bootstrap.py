@@ -204,6 +204,8 @@ async def build_container(
             # breaker sees hangs); the engine's, a little later, is the backstop
             first_token_timeout_s=settings.llm_first_token_timeout_s + FIRST_TOKEN_BACKSTOP_S,
             call_timeout_s=settings.llm_call_timeout_s,
+            heartbeat_interval_s=settings.turn_heartbeat_s,
+            stale_after_s=settings.turn_stale_after_s,
             model_overrides=dict(settings.llm_models),
         ),
         search=search or _build_search(settings),

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     llm_call_timeout_s: float = 180.0
     llm_max_attempts: int = 3
     offline_word_delay_ms: int = 30
+    # A running turn refreshes its heartbeat every turn_heartbeat_s; one silent for
+    # turn_stale_after_s was left by a process that died, and is ended as `interrupted` (by
+    # the API's sweep, at start and every 30 s, or by a client following its stream).
+    turn_heartbeat_s: float = Field(default=5.0, gt=0, le=3600)
+    turn_stale_after_s: float = Field(default=60.0, gt=0, le=86_400)
 
     tavily_api_key: str | None = None  # unset: web_search answers search_not_configured
     tavily_base_url: str | None = None
@@ -225,6 +230,17 @@ class Settings(BaseSettings):
                 ("s3_secret_access_key", value)) if not given]
             if missing:
                 raise ValueError(f"S3 file storage needs {', '.join(missing)}.")
+        return value
+
+    @field_validator("turn_stale_after_s")
+    @classmethod
+    def _stale_after_beats(cls, value: float, info: ValidationInfo) -> float:
+        heartbeat = info.data.get("turn_heartbeat_s")
+        if heartbeat is not None and value < 3 * heartbeat:
+            raise ValueError(
+                f"PANTHEON_TURN_STALE_AFTER_S ({value}) must be at least 3 × "
+                f"PANTHEON_TURN_HEARTBEAT_S ({heartbeat}): a turn that is still running must "
+                "never look abandoned between two heartbeats.")
         return value
 
     @field_validator("secret_key")
