@@ -19,8 +19,13 @@ class Tx:
     """A unit of work's connection: every repository of the unit runs its SQL through it.
 
     The transaction begins at the first statement, and again at the first statement after
-    a commit. On PostgreSQL that is all: READ COMMITTED, plus ``FOR UPDATE`` where a
-    repository asks for a row lock.
+    a commit. On PostgreSQL: READ COMMITTED, plus ``FOR UPDATE`` where a repository asks
+    for a row lock; and reads run without a transaction (autocommit) until the unit of work
+    first writes (a DML statement, a locking read or a savepoint), which begins one. Under
+    READ COMMITTED every statement sees the data committed before it started, inside a
+    transaction or not, so this changes nothing a unit of work can observe — but a unit of
+    work that only reads (most API requests) costs no ``BEGIN`` and no ``ROLLBACK`` round
+    trip.
 
     SQLite has one writer at a time, and a transaction that has read cannot wait to become
     the writer: it fails at once with ``SQLITE_BUSY`` if another writer got in first. So a
@@ -37,9 +42,10 @@ class Tx:
         self._conn = connection
         self.dialect = connection.dialect.name
         self._writer = False
+        self._autocommit = False  # PostgreSQL: reading outside a transaction
 
     async def execute(self, statement: Executable, *, lock: bool = False) -> CursorResult[Any]:
-        await self._begin(write=lock or bool(getattr(statement, "is_dml", False)))
+        await self._begin(write=lock or _writes(statement))
         return await self._conn.execute(statement)
 
     async def first(self, statement: Executable, *, lock: bool = False) -> Row[Any] | None:
@@ -71,6 +77,9 @@ class Tx:
         await self._conn.close()
 
     async def _begin(self, *, write: bool) -> None:
+        if self.dialect == "postgresql":
+            await self._begin_postgresql(write=write)
+            return
         if self.dialect != "sqlite":
             return  # the connection begins by itself at the first statement
         if self._conn.in_transaction():
@@ -80,3 +89,24 @@ class Tx:
         await self._conn.execution_options(**{BEGIN_MODE: IMMEDIATE if write else DEFERRED})
         await self._conn.begin()
         self._writer = write
+
+    async def _begin_postgresql(self, *, write: bool) -> None:
+        """Reads in autocommit; the first write ends that and begins a transaction (which
+        the connection does by itself at its next statement). The pool puts the connection
+        back to its default (transactional) mode when it is returned."""
+        if not write:
+            if not (self._autocommit or self._conn.in_transaction()):
+                await self._conn.execution_options(isolation_level="AUTOCOMMIT")
+                self._autocommit = True
+            return  # reads join a transaction already begun
+        if self._autocommit:
+            await self._conn.commit()  # in autocommit: nothing to send, the reads are done
+            await self._conn.execution_options(
+                isolation_level=self._conn.default_isolation_level)
+            self._autocommit = False
+
+
+def _writes(statement: Executable) -> bool:
+    """A statement that must run in a transaction: DML, or a locking read."""
+    return bool(getattr(statement, "is_dml", False)) or getattr(
+        statement, "_for_update_arg", None) is not None

@@ -1,0 +1,109 @@
+"""PostgreSQL units of work read outside a transaction until they first write.
+
+A unit of work that only reads sends no ``BEGIN``/``ROLLBACK`` (two round trips of every
+API read); the first write (or locking read) begins a real transaction, which stays
+atomic and holds its locks to the end. Watched from outside, through ``pg_stat_activity``:
+a connection inside a transaction is ``idle in transaction`` between statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from pantheon_adapters.sql.database import Database
+from pantheon_core.domain.modes import RoomMode
+from pantheon_core.domain.rooms import Room
+from pantheon_core.domain.users import User
+from pantheon_core.ids import RoomId, UserId
+from tests.integration.sql_databases import migrated_database
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def database(postgres_url: str) -> AsyncIterator[Database]:
+    async with migrated_database(postgres_url) as db:
+        yield db
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+async def _states(url: str) -> list[str]:
+    """The states of the other sessions on this database."""
+    async with await psycopg.AsyncConnection.connect(_plain(url), autocommit=True) as conn:
+        cur = await conn.execute(
+            "SELECT state FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+        return sorted(str(row[0]) for row in await cur.fetchall())
+
+
+async def _seed(db: Database) -> tuple[UserId, RoomId]:
+    user = User(id=UserId("u-1"), email="reader@example.com", created_at=NOW)
+    room = Room(id=RoomId("r-1"), owner_id=user.id, name="Room", description="",
+                current_mode=RoomMode.ROUNDTABLE, pending_mode=None, created_at=NOW,
+                updated_at=NOW)
+    async with db.unit_of_work() as uow:
+        await uow.users.add(user)
+        await uow.rooms.add(room)
+        await uow.commit()
+    return user.id, room.id
+
+
+async def test_a_unit_of_work_that_only_reads_opens_no_transaction(database: Database,
+                                                                   postgres_url: str) -> None:
+    user_id, room_id = await _seed(database)
+    async with database.unit_of_work() as uow:
+        assert (await uow.users.get(user_id)) is not None
+        assert [r.id for r in await uow.rooms.list_for_owner(user_id, deleted=False)] == [room_id]
+        assert await _states(postgres_url) == ["idle"]
+
+
+async def test_a_write_after_reads_begins_a_transaction_that_rolls_back_unless_committed(
+        database: Database, postgres_url: str) -> None:
+    user_id, _ = await _seed(database)
+    async with database.unit_of_work() as uow:
+        assert (await uow.users.get(user_id)) is not None
+        await uow.users.add(User(id=UserId("u-2"), email="second@example.com", created_at=NOW))
+        assert await _states(postgres_url) == ["idle in transaction"]
+        assert (await uow.users.get(UserId("u-2"))) is not None  # its own write, in the tx
+    async with database.unit_of_work() as uow:
+        assert (await uow.users.get(UserId("u-2"))) is None
+        await uow.users.add(User(id=UserId("u-3"), email="third@example.com", created_at=NOW))
+        await uow.commit()
+        assert (await uow.users.get(UserId("u-3"))) is not None  # after a commit: reads again
+    async with database.unit_of_work() as uow:
+        assert (await uow.users.get(UserId("u-3"))) is not None
+
+
+async def test_a_locking_read_after_reads_holds_its_lock_until_the_end(
+        database: Database, postgres_url: str) -> None:
+    user_id, room_id = await _seed(database)
+    async with await psycopg.AsyncConnection.connect(_plain(postgres_url)) as other:
+        async with database.unit_of_work() as uow:
+            assert (await uow.users.get(user_id)) is not None
+            assert (await uow.rooms.get(room_id, for_update=True)) is not None
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                await other.execute("SELECT id FROM rooms WHERE id = %s FOR UPDATE NOWAIT",
+                                    (room_id,))
+            await other.rollback()
+        cur = await other.execute("SELECT id FROM rooms WHERE id = %s FOR UPDATE NOWAIT",
+                                  (room_id,))
+        assert (await cur.fetchone()) == (room_id,)
+        await other.rollback()
+
+
+async def test_a_pooled_connection_that_only_read_is_transactional_again_for_the_next_unit(
+        database: Database) -> None:
+    user_id, _ = await _seed(database)
+    async with database.unit_of_work() as uow:  # reads in autocommit, then back to the pool
+        assert (await uow.users.get(user_id)) is not None
+    async with database.unit_of_work() as uow:  # the same pooled connection writes first
+        await uow.users.add(User(id=UserId("u-4"), email="fourth@example.com", created_at=NOW))
+    async with database.unit_of_work() as uow:
+        assert (await uow.users.get(UserId("u-4"))) is None
