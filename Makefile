@@ -68,6 +68,13 @@ bench: install
 bench-analytics: install
 	$(BIN)/python -m bench.analytics.run $(BENCH_ARGS)
 
+## bench-api-load: read endpoints under 50/200/500 clients (each also streaming a turn) on a
+## throwaway PostgreSQL database, vs a one-statement floor app (bench/README.md);
+## e.g. BENCH_ARGS="--levels 50 --duration-s 5 --no-readme" for a quick look
+.PHONY: bench-api-load
+bench-api-load: install
+	$(BIN)/python -m bench.api_load.run $(BENCH_ARGS)
+
 # --- The web app (web/): Next.js built to static files that `pantheon serve` serves at / ---
 WEB     := web
 WEB_SRC := $(shell find $(WEB)/app $(WEB)/components $(WEB)/hooks $(WEB)/lib $(WEB)/public \
