@@ -8,10 +8,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from pantheon_adapters.sql.pool import ping_when_idle
 from pantheon_adapters.sql.sqlite import configure_sqlite
 from pantheon_adapters.sql.unit_of_work import SqlUnitOfWork
 from pantheon_adapters.sql.urls import async_url, sqlite_file
 from pantheon_core.ports.unit_of_work import UnitOfWork
+
+PING_IDLE_S = 10.0  # a pooled connection idle this long is pinged before it is reused
 
 
 class Database:
@@ -20,22 +23,24 @@ class Database:
     Building it connects to nothing; the first unit of work does. SQLite connections get
     foreign keys, a busy timeout and (for a file) WAL, and SQLAlchemy decides when
     transactions begin (see :mod:`pantheon_adapters.sql.sqlite`). PostgreSQL connections
-    are checked before reuse, as a managed server may drop idle ones; connecting gives up
+    that sat in the pool for ``ping_idle_s`` or more are checked before reuse, as a managed
+    server may drop idle ones (:mod:`pantheon_adapters.sql.pool`); connecting gives up
     after ``connect_timeout_s`` and waiting for a pooled connection after ``pool_timeout_s``
     (both fail the request with a database error instead of queueing it for minutes).
     """
 
     def __init__(self, url: str | URL, *, echo: bool = False, connect_timeout_s: float = 10.0,
-                 pool_timeout_s: float = 30.0) -> None:
+                 pool_timeout_s: float = 30.0, ping_idle_s: float = PING_IDLE_S) -> None:
         self.url = async_url(url)
         if self.url.get_backend_name() == "sqlite":
             self.engine: AsyncEngine = create_async_engine(self.url, echo=echo)
             configure_sqlite(self.engine.sync_engine, wal=sqlite_file(self.url) is not None)
         else:
             self.engine = create_async_engine(
-                self.url, echo=echo, pool_pre_ping=True, pool_timeout=pool_timeout_s,
+                self.url, echo=echo, pool_timeout=pool_timeout_s,
                 # libpq counts whole seconds
                 connect_args={"connect_timeout": max(1, math.ceil(connect_timeout_s))})
+            ping_when_idle(self.engine.sync_engine, ping_idle_s)
 
     def unit_of_work(self) -> UnitOfWork:
         """A new unit of work (a ``UnitOfWorkFactory``: core calls this once per use case)."""

@@ -1,9 +1,13 @@
-"""PostgreSQL units of work read outside a transaction until they first write.
+"""PostgreSQL round trips per unit of work: what a read costs, and what it must not lose.
 
-A unit of work that only reads sends no ``BEGIN``/``ROLLBACK`` (two round trips of every
-API read); the first write (or locking read) begins a real transaction, which stays
-atomic and holds its locks to the end. Watched from outside, through ``pg_stat_activity``:
-a connection inside a transaction is ``idle in transaction`` between statements.
+- A unit of work that only reads sends no ``BEGIN``/``ROLLBACK`` (two round trips of every
+  API read); the first write (or locking read) begins a real transaction, which stays
+  atomic and holds its locks to the end. Watched from outside, through
+  ``pg_stat_activity``: a connection inside a transaction is ``idle in transaction``
+  between statements.
+- A pooled connection is pinged before reuse only after sitting idle (not on every
+  checkout): a dead idle one is replaced unnoticed; a dead one reused at once fails its
+  statement once, and the pool then reconnects.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from pantheon_adapters.sql.database import Database
 from pantheon_core.domain.modes import RoomMode
@@ -107,3 +113,43 @@ async def test_a_pooled_connection_that_only_read_is_transactional_again_for_the
         await uow.users.add(User(id=UserId("u-4"), email="fourth@example.com", created_at=NOW))
     async with database.unit_of_work() as uow:
         assert (await uow.users.get(UserId("u-4"))) is None
+
+
+async def _backend_pid(db: Database) -> int:
+    async with db.engine.connect() as conn:
+        return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def _terminate(url: str, pid: int) -> None:
+    async with await psycopg.AsyncConnection.connect(_plain(url), autocommit=True) as conn:
+        await conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+
+async def test_a_pooled_connection_that_sat_idle_is_pinged_and_replaced_if_dead(
+        postgres_url: str) -> None:
+    async with migrated_database(postgres_url) as migrated:
+        await migrated.dispose()
+    db = Database(postgres_url, ping_idle_s=0)  # every reuse counts as idle: always pinged
+    try:
+        await _terminate(postgres_url, await _backend_pid(db))
+        async with db.unit_of_work() as uow:
+            assert (await uow.users.get(UserId("nobody"))) is None
+    finally:
+        await db.dispose()
+
+
+async def test_a_connection_reused_at_once_is_not_pinged_and_a_dead_one_fails_once(
+        postgres_url: str) -> None:
+    async with migrated_database(postgres_url) as migrated:
+        await migrated.dispose()
+    db = Database(postgres_url, ping_idle_s=3600)
+    try:
+        await _terminate(postgres_url, await _backend_pid(db))
+        with pytest.raises(DBAPIError) as failed:
+            async with db.unit_of_work() as uow:
+                await uow.users.get(UserId("nobody"))
+        assert failed.value.connection_invalidated
+        async with db.unit_of_work() as uow:  # the pool let the dead connection go
+            assert (await uow.users.get(UserId("nobody"))) is None
+    finally:
+        await db.dispose()
