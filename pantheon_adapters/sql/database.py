@@ -26,7 +26,7 @@ class Database:
     that sat in the pool for ``ping_idle_s`` or more are checked before reuse, as a managed
     server may drop idle ones (:mod:`pantheon_adapters.sql.pool`); connecting gives up
     after ``connect_timeout_s`` and waiting for a pooled connection after ``pool_timeout_s``
-    (both fail the request with a database error instead of queueing it for minutes).
+    (a unit of work then answers 503 ``database_unavailable`` instead of queueing for minutes).
     """
 
     def __init__(self, url: str | URL, *, echo: bool = False, connect_timeout_s: float = 10.0,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from pantheon_adapters.sql.agents import SqlAgentRepository
 from pantheon_adapters.sql.app_settings import SqlAppSettingRepository
@@ -27,6 +29,7 @@ from pantheon_adapters.sql.tx import Tx
 from pantheon_adapters.sql.usage import SqlUsageRepository
 from pantheon_adapters.sql.users import SqlUserRepository
 from pantheon_adapters.sql.wallets import SqlWalletRepository
+from pantheon_core.errors import Unavailable
 
 
 class SqlUnitOfWork:
@@ -64,10 +67,19 @@ class SqlUnitOfWork:
         self._engine = engine
         self._tx: Tx | None = None
 
+    async def _connect(self) -> AsyncConnection:
+        """A pooled connection; none within the connect or pool timeout (the server is down or
+        every connection is busy) is ``Unavailable`` (503 ``database_unavailable``), not a bug."""
+        try:
+            return await self._engine.connect()
+        except (PoolTimeout, DBAPIError) as exc:
+            raise Unavailable("The database is not answering right now; try again shortly.",
+                              code="database_unavailable") from exc
+
     async def __aenter__(self) -> SqlUnitOfWork:
         if self._tx is not None:
             raise RuntimeError("This unit of work is already in use.")
-        tx = Tx(await self._engine.connect())
+        tx = Tx(await self._connect())
         self._tx = tx
         self.users = SqlUserRepository(tx)
         self.rooms = SqlRoomRepository(tx)

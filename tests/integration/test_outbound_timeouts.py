@@ -28,6 +28,7 @@ from pantheon_adapters.llm.openrouter_stats import OpenRouterStats
 from pantheon_adapters.mail.smtp import SmtpMailer
 from pantheon_adapters.payments.stripe import StripePayments
 from pantheon_adapters.redis_options import RedisTimeouts
+from pantheon_adapters.sql.database import Database
 from pantheon_adapters.storage.s3 import S3BlobStore
 from pantheon_core.domain.events import EventType, TurnEvent
 from pantheon_core.errors import PantheonError, Unauthenticated, Unavailable
@@ -138,6 +139,26 @@ async def test_redis_turn_events_bound_every_command(black_hole: BlackHole) -> N
     finally:
         await events.aclose()
     assert {published.code, cancelled.code, subscribed.code} == {"turn_events_unavailable"}
+
+
+# --- PostgreSQL -------------------------------------------------------------------------
+
+
+async def test_a_database_that_never_answers_is_503_database_unavailable(
+        black_hole: BlackHole) -> None:
+    database = Database(f"postgresql://pantheon@127.0.0.1:{black_hole.port}/pantheon",
+                        connect_timeout_s=1, pool_timeout_s=1)
+
+    async def use() -> None:
+        async with database.unit_of_work():
+            pass
+
+    try:
+        error = await failure(use())
+    finally:
+        await database.dispose()
+    assert (type(error), error.code) == (Unavailable, "database_unavailable")
+    assert black_hole.accepted >= 1
 
 
 # --- HTTP vendors -----------------------------------------------------------------------
