@@ -34,7 +34,8 @@ UVICORN_LOGGERS: Final = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 _OURS: Final = "_pantheon_handler"
 _STANDARD: Final = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
-    "message", "asctime", "taskName", "request_id", "correlation", "context"}
+    "message", "asctime", "taskName", "request_id", "correlation", "context",
+    "color_message"}  # uvicorn's ANSI-coloured copy of the message
 
 
 class _CorrelatedRecordFactory:
