@@ -160,6 +160,10 @@ class _Users:
     async def roles_of(self, user_id: UserId) -> frozenset[Role]:
         return frozenset(r for u, r in self.s.roles if u == user_id)
 
+    async def get_with_roles(self, user_id: UserId) -> tuple[User, frozenset[Role]] | None:
+        user = self.s.users.get(user_id)
+        return None if user is None else (user, await self.roles_of(user_id))
+
     async def set_role(self, user_id: UserId, role: Role, *, granted: bool, now: datetime) -> None:
         (self.s.roles.add if granted else self.s.roles.discard)((user_id, role))
 

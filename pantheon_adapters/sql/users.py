@@ -66,6 +66,15 @@ class SqlUserRepository:
     async def update(self, user: User) -> None:
         await self._write(user, update(users).where(users.c.id == user.id).values(_row(user)))
 
+    async def get_with_roles(self, user_id: UserId) -> tuple[User, frozenset[Role]] | None:
+        rows = await self._tx.rows(
+            select(users, admin_roles.c.role)
+            .outerjoin(admin_roles, admin_roles.c.user_id == users.c.id)
+            .where(users.c.id == user_id))
+        if not rows:
+            return None
+        return _user(rows[0]), frozenset(Role(row.role) for row in rows if row.role is not None)
+
     async def roles_of(self, user_id: UserId) -> frozenset[Role]:
         rows = await self._tx.rows(select(admin_roles.c.role)
                                    .where(admin_roles.c.user_id == user_id))

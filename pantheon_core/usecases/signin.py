@@ -191,8 +191,9 @@ def ensure_active(user: User) -> None:
 
 
 async def actor_for(uow: UnitOfWork, user_id: UserId) -> Actor:
-    user = await uow.users.get(user_id)
-    if user is None:
+    found = await uow.users.get_with_roles(user_id)
+    if found is None:
         raise Unauthenticated("This account no longer exists.", code="not_authenticated")
+    user, roles = found
     ensure_active(user)
-    return Actor(user_id=user.id, roles=await uow.users.roles_of(user.id), email=user.email)
+    return Actor(user_id=user.id, roles=roles, email=user.email)

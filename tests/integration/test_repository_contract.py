@@ -154,6 +154,9 @@ async def test_roles_are_idempotent_and_admins_listed_by_email(uow: Factory) -> 
     async with uow() as work:
         assert await work.users.roles_of(zoe.id) == {Role.OWNER, Role.ANALYST}
         assert await work.users.roles_of(bob.id) == frozenset()
+        assert await work.users.get_with_roles(zoe.id) == (zoe, {Role.OWNER, Role.ANALYST})
+        assert await work.users.get_with_roles(bob.id) == (bob, frozenset())
+        assert await work.users.get_with_roles(UserId("nobody")) is None
         assert await work.users.list_with_roles() == [
             (ada, frozenset({Role.ANALYST})), (zoe, frozenset({Role.OWNER, Role.ANALYST})),
         ]
