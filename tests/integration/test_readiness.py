@@ -19,7 +19,7 @@ from pantheon_http.app import create_app
 from tests.integration.moto_server import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY
 from tests.integration.test_blob_stores import s3_admin, s3_endpoint  # noqa: F401 (fixture)
 
-TIMEOUT_S = 0.3
+TIMEOUT_S = 1.5  # long enough for healthy checks on a busy machine, short for a test
 
 
 def _settings(tmp_path: Path, **overrides: object) -> Settings:
