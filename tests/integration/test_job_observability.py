@@ -160,7 +160,7 @@ def test_the_worker_serves_its_own_metrics(tmp_path: Path) -> None:
     try:
         url = f"http://127.0.0.1:{port}/metrics"
         response = None
-        for _ in range(400):  # until it listens (migrating the database comes first)
+        for _ in range(1200):  # until it listens (migrating the database comes first)
             try:
                 response = httpx.get(url, headers={"Authorization": "Bearer worker-scrape-tok"})
                 break
