@@ -89,7 +89,7 @@ $(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
 
 # Rebuilt only when a source changed; without Node the server shows how to build instead.
 $(WEB)/out/index.html: $(WEB)/node_modules/.installed $(WEB_SRC)
-	cd $(WEB) && $(NPM_ENV) npx next build
+	cd $(WEB) && $(NPM_ENV) npx next build && node scripts/connect-origins.mjs out
 	touch $@
 
 web-install: $(WEB)/node_modules/.installed

@@ -23,7 +23,9 @@ and the server never fails for want of the web app.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import stat
 from html import escape
 from pathlib import Path
@@ -40,6 +42,10 @@ from pantheon_http.browser_policy import policy_of
 from pantheon_http.csp import PageHashes, web_app_csp
 
 DEFAULT_WEB_DIR = Path(__file__).resolve().parent.parent / "web" / "out"
+# Origins the build calls besides the API (Sentry's, for a build with a DSN), written by
+# web/scripts/connect-origins.mjs; added to the pages' connect-src.
+CONNECT_ORIGINS_FILE = Path("_pantheon") / "connect-origins.json"
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 NOT_WEB_PREFIXES = ("/api/", "/healthz", "/readyz")
 _IMMUTABLE = "public, max-age=31536000, immutable"
 _REVALIDATE = "no-cache"
@@ -55,6 +61,7 @@ class _ExportFiles(StaticFiles):
     def __init__(self, *, directory: Path) -> None:
         super().__init__(directory=directory, html=True, check_dir=False)
         self._hashes = PageHashes()
+        self._build_origins: tuple[float, tuple[str, ...]] | None = None
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
@@ -83,8 +90,27 @@ class _ExportFiles(StaticFiles):
             hashes = self._hashes.of(Path(full_path), stat_result)
             policy = policy_of(scope)
             api = [policy.public_origin] if policy is not None else []
-            response.headers["Content-Security-Policy"] = web_app_csp(hashes, api_origins=api)
+            response.headers["Content-Security-Policy"] = web_app_csp(
+                hashes, api_origins=[*api, *self._connect_origins()])
         return response
+
+    def _connect_origins(self) -> tuple[str, ...]:
+        """The build's own extra origins, re-read when the file changes; entries that are
+        not plain http(s) origins are ignored (they would widen the policy)."""
+        path = Path(str(self.directory)) / CONNECT_ORIGINS_FILE
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return ()
+        if self._build_origins is None or self._build_origins[0] != mtime:
+            try:
+                listed = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                listed = []
+            origins = tuple(o for o in (listed if isinstance(listed, list) else [])
+                            if isinstance(o, str) and _ORIGIN.fullmatch(o))
+            self._build_origins = (mtime, origins)
+        return self._build_origins[1]
 
 
 class WebApp:

@@ -397,6 +397,25 @@ async def test_web_pages_have_a_csp_with_their_inline_script_hashes(
     assert asset.headers["content-security-policy"].startswith("default-src 'none'")
 
 
+async def test_a_build_with_browser_error_reports_may_call_its_sentry_origin(
+        fake: FakeApp, tmp_path: Path, web_dir: Path) -> None:
+    """web/scripts/connect-origins.mjs lists the build's Sentry origin; the pages' connect-src
+    takes it (and nothing that is not a plain origin)."""
+    listed = web_dir / "_pantheon" / "connect-origins.json"
+    listed.parent.mkdir()
+    listed.write_text('["https://o1.ingest.sentry.io", "https://x.test; script-src *", 7]')
+    app = create_app(container=fake.container(make_settings(tmp_path)), web_dir=web_dir)
+    async with browser(app) as client:
+        home = await client.get("/", headers={"Accept": "text/html"})
+        listed.write_text("[]")
+        os.utime(listed, (1, 1))  # a rebuild without a DSN
+        again = await client.get("/", headers={"Accept": "text/html"})
+    assert directives(home.headers["content-security-policy"])["connect-src"] == [
+        "'self'", BASE_URL, "https://o1.ingest.sentry.io"]
+    assert directives(again.headers["content-security-policy"])["connect-src"] == [
+        "'self'", BASE_URL]
+
+
 async def test_a_rebuilt_page_gets_its_new_hashes(fake: FakeApp, tmp_path: Path,
                                                   web_dir: Path) -> None:
     app = create_app(container=fake.container(make_settings(tmp_path)), web_dir=web_dir)
