@@ -197,6 +197,8 @@ async def build_container(
             link_url=settings.public_url.rstrip("/") + "/api/v1/auth/verify?token={token}",
             magic_link_ttl=timedelta(minutes=settings.magic_link_ttl_minutes),
             session_ttl=timedelta(days=settings.session_ttl_days),
+            links_per_email=RateLimit(limit=settings.signin_links_per_email, window_s=900),
+            links_per_client=RateLimit(limit=settings.signin_links_per_client, window_s=3600),
         ),
         engine=engine or EnginePolicy(
             max_attempts=settings.llm_max_attempts,

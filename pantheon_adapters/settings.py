@@ -56,6 +56,8 @@ class Settings(BaseSettings):
 
     session_ttl_days: int = 30
     magic_link_ttl_minutes: int = 15
+    signin_links_per_email: int = Field(default=5, ge=1)  # links one address may ask for, 15 min
+    signin_links_per_client: int = Field(default=20, ge=1)  # … one client address, in an hour
     cookie_secure: bool | None = None
     # Security (docs/security.md). "none" is for a web app on another site than the API.
     cookie_samesite: Literal["lax", "strict", "none"] = "lax"

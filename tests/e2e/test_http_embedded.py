@@ -120,3 +120,20 @@ async def test_sign_in_room_agents_and_mode_end_to_end(settings: Settings) -> No
         replay = await client.get("/api/v1/me", headers={"Cookie": f"pantheon_session={session}"})
         assert_error(replay, 401, "session_expired")
     assert restarted.state.container is None  # released at shutdown
+
+
+async def test_sign_in_link_allowances_come_from_the_settings(tmp_path: Path) -> None:
+    """PANTHEON_SIGNIN_LINKS_PER_CLIENT / _PER_EMAIL reach the sign-in rate limits."""
+    settings = _settings(tmp_path).model_copy(update={"signin_links_per_client": 2,
+                                                      "signin_links_per_email": 1})
+    async with running(create_app(settings)) as client:
+        magic = "/api/v1/auth/magic-link"
+        first = await client.post(magic, json={"email": "ada@example.com"})
+        same_address = await client.post(magic, json={"email": "ada@example.com"})
+        other = await client.post(magic, json={"email": "bob@example.com"})
+        third_address = await client.post(magic, json={"email": "cy@example.com"})
+    assert first.status_code == 202
+    assert_error(same_address, 429, "rate_limited")
+    assert other.status_code == 202
+    assert_error(third_address, 429, "rate_limited")  # the client's 2 links are spent
+    assert int(third_address.headers["retry-after"]) > 0
