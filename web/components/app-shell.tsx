@@ -4,9 +4,10 @@ import Link from "next/link";
 import { usePathname, useSearchParams } from "next/navigation";
 import { Suspense, useEffect, useRef, useState, type ReactNode } from "react";
 import { formatCredits } from "@/lib/format";
-import { CardIcon, ChartIcon, ChatIcon, CloseIcon, MenuIcon, PlusIcon } from "./icons";
+import { CardIcon, ChartIcon, ChatIcon, CloseIcon, MenuIcon, PlusIcon, TrashIcon } from "./icons";
 import { isAdmin } from "@/lib/roles";
 import { useSession } from "./session-provider";
+import { Toasts } from "./toast";
 
 export function AppShell({ children }: { children: ReactNode }) {
   const [open, setOpen] = useState(false);
@@ -32,6 +33,7 @@ export function AppShell({ children }: { children: ReactNode }) {
       <a className="skip-link" href="#main">
         Skip to content
       </a>
+      <Toasts />
       <aside className="sidebar" aria-label="Rooms and chats" id="sidebar"
         onClick={(e) => (e.target as HTMLElement).closest("a") && setOpen(false)}>
         <Suspense fallback={null}>
@@ -129,6 +131,13 @@ function Sidebar({ onClose }: { onClose: () => void }) {
                     {formatCredits(wallet.balances.available)}
                   </span>
                 )}
+              </Link>
+            </li>
+            <li>
+              <Link className="nav-item" href="/trash/" aria-current={pathname.startsWith("/trash") ? "page" : undefined}
+                data-testid="nav-trash">
+                <span className="room-glyph" aria-hidden="true"><TrashIcon /></span>
+                <span className="nav-label">Recently deleted</span>
               </Link>
             </li>
             {isAdmin(me.roles) && (

@@ -20,6 +20,8 @@ const TITLES: Record<string, string> = {
   network_error: "Can’t reach Pantheon",
   not_authenticated: "You’re signed out",
   rate_limited: "Too many requests",
+  restore_window_expired: "It can no longer be restored",
+  retention_expired: "It can no longer be restored",
 };
 
 export function errorTitle(error: ApiError, fallback = "Something went wrong"): string {

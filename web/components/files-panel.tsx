@@ -1,14 +1,21 @@
 "use client";
 /**
  * The files agents with the Files tool can read: upload (with progress), parse status
- * (uploaded → parsing → ready | failed, with the reason), storage used, delete.
+ * (uploaded → parsing → ready | failed, with the reason), storage used, delete — and
+ * restore for 7 days after (the toast's Undo, or "Recently deleted" at the bottom).
  */
 import { useCallback, useEffect, useId, useRef, useState } from "react";
 import { api, call } from "@/lib/api/client";
-import { ApiError } from "@/lib/api/errors";
-import type { FileInfo } from "@/lib/api/types";
+import { ApiError, toApiError } from "@/lib/api/errors";
+import type { FileInfo, FileList as FileListing } from "@/lib/api/types";
+import { formatDateTime } from "@/lib/format";
+import { byData, focusWhenReady } from "@/lib/focus";
+import { restoreDeadline, restoreFailure, timeUntil } from "@/lib/trash";
 import { formatBytes, putBytes, requestUpload, type Owner } from "@/lib/upload";
+import { ErrorAlert } from "./error-alert";
 import { CloseIcon, FileIcon, TrashIcon } from "./icons";
+import { useToast } from "./toast";
+import { undoToast } from "./undo-toast";
 
 interface Upload {
   key: string;
@@ -32,19 +39,25 @@ export function FilesPanel({ owner, onClose }: { owner: Owner; onClose: () => vo
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState("");
+  const [deleted, setDeleted] = useState<FileInfo[]>([]);
+  const [restoring, setRestoring] = useState<string | null>(null);
+  const [restoreError, setRestoreError] = useState<{ id: string; error: ApiError } | null>(null);
+  const { show } = useToast();
   const input = useRef<HTMLInputElement>(null);
   const closeRef = useRef<HTMLButtonElement>(null);
 
   const load = useCallback(async () => {
+    const list = (deleted: boolean): Promise<FileListing> => "roomId" in owner
+      ? call(api.GET("/api/v1/rooms/{room_id}/files", { params: { path: { room_id: owner.roomId }, query: { deleted } } }))
+      : call(api.GET("/api/v1/direct-sessions/{session_id}/files", {
+          params: { path: { session_id: owner.directSessionId }, query: { deleted } },
+        }));
     try {
-      const list = "roomId" in owner
-        ? await call(api.GET("/api/v1/rooms/{room_id}/files", { params: { path: { room_id: owner.roomId } } }))
-        : await call(api.GET("/api/v1/direct-sessions/{session_id}/files", {
-            params: { path: { session_id: owner.directSessionId } },
-          }));
-      setFiles(list.files);
-      setUsed(list.used_bytes);
-      setLimit(list.limit_bytes);
+      const [live, trash] = await Promise.all([list(false), list(true).catch(() => null)]);
+      setFiles(live.files);
+      setUsed(live.used_bytes);
+      setLimit(live.limit_bytes);
+      if (trash) setDeleted(trash.files);
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     }
@@ -81,10 +94,33 @@ export function FilesPanel({ owner, onClose }: { owner: Owner; onClose: () => vo
   async function remove(file: FileInfo) {
     try {
       await call(api.DELETE("/api/v1/files/{file_id}", { params: { path: { file_id: file.id } } }));
-      setStatus(`${file.name} deleted.`);
       await load();
+      // The file's row (and the button pressed) is gone: focus goes to the toast's Undo.
+      show(undoToast({
+        subject: `File “${file.name}”`, focus: true,
+        restore: async () => {
+          await call(api.POST("/api/v1/files/{file_id}/restore", { params: { path: { file_id: file.id } } }));
+          await load();
+        },
+      }));
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  async function restore(file: FileInfo) {
+    if (restoring) return;
+    setRestoring(file.id);
+    setRestoreError(null);
+    try {
+      await call(api.POST("/api/v1/files/{file_id}/restore", { params: { path: { file_id: file.id } } }));
+      await load();
+      setStatus(`${file.name} restored.`);
+      focusWhenReady(() => byData("delete", file.id)); // the Restore button is gone
+    } catch (err) {
+      setRestoreError({ id: file.id, error: toApiError(err) });
+    } finally {
+      setRestoring(null);
     }
   }
 
@@ -159,11 +195,50 @@ export function FilesPanel({ owner, onClose }: { owner: Owner; onClose: () => vo
                     {f.error && <p className="field-error">{f.error.message}</p>}
                   </div>
                   <button className="btn btn-ghost btn-icon btn-sm" type="button" aria-label={`Delete ${f.name}`}
-                    onClick={() => void remove(f)}><TrashIcon /></button>
+                    data-delete={f.id} onClick={() => void remove(f)}><TrashIcon /></button>
                 </li>
               );
             })}
           </ul>
+        )}
+        {deleted.length > 0 && (
+          <section aria-labelledby={`${id}-deleted`} data-testid="deleted-files" className="panel-trash">
+            <h3 id={`${id}-deleted`}>Recently deleted</h3>
+            <p className="hint">Restorable for 7 days after deletion, then purged.</p>
+            <ul className="list-plain card">
+              {deleted.map((f) => {
+                const until = restoreDeadline(f);
+                const left = until ? timeUntil(until) : "";
+                const failed = restoreError?.id === f.id ? restoreError.error : null;
+                const failure = failed ? restoreFailure(failed) : null;
+                return (
+                  <li key={f.id} data-testid="deleted-file" style={{ padding: "0.7rem 0.8rem" }}>
+                    <div style={{ display: "flex", gap: "0.6rem", alignItems: "center" }}>
+                      <div style={{ flex: 1, minWidth: 0 }}>
+                        <div style={{ fontWeight: 580, overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>{f.name}</div>
+                        {until && (
+                          <div className="hint">
+                            Restorable until <time dateTime={until}>{formatDateTime(until)}</time>{left && <> ({left})</>}
+                          </div>
+                        )}
+                      </div>
+                      <button className="btn btn-sm" type="button" aria-label={`Restore ${f.name}`}
+                        aria-disabled={restoring === f.id || undefined} onClick={() => void restore(f)}>
+                        {restoring === f.id && <span className="spinner" aria-hidden="true" />}
+                        Restore
+                      </button>
+                    </div>
+                    {failed && failure && (
+                      <div style={{ marginTop: "0.5rem" }}>
+                        <ErrorAlert error={failed} title={failure.title} message={failure.message} testId="restore-error"
+                          onDismiss={() => setRestoreError(null)} />
+                      </div>
+                    )}
+                  </li>
+                );
+              })}
+            </ul>
+          </section>
         )}
       </div>
     </aside>

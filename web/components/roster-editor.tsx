@@ -2,14 +2,22 @@
 /**
  * A room's agents: add, edit, remove, and reorder — by drag and drop, or from the keyboard
  * with the move buttons. Order is the roundtable order; changes apply at the next send.
+ * A removed agent can be restored for 7 days: from the toast's Undo, or from "Recently
+ * removed" below the roster (it comes back last in the order).
  */
-import { useState, type DragEvent } from "react";
+import { Fragment, useCallback, useEffect, useId, useState, type DragEvent } from "react";
 import { api, call } from "@/lib/api/client";
+import { toApiError, type ApiError } from "@/lib/api/errors";
 import type { Agent, ModelInfo } from "@/lib/api/types";
-import { MODEL_LABELS, bareHandle } from "@/lib/format";
+import { MODEL_LABELS, bareHandle, formatDateTime } from "@/lib/format";
+import { byData, focusWhenReady } from "@/lib/focus";
+import { restoreDeadline, restoreFailure, timeUntil } from "@/lib/trash";
 import { AgentAvatar } from "./agent-avatar";
 import { AgentForm, type AgentDraft } from "./agent-form";
+import { ErrorAlert } from "./error-alert";
 import { ChatIcon, DownIcon, EditIcon, GripIcon, PlusIcon, TrashIcon, UpIcon } from "./icons";
+import { useToast } from "./toast";
+import { undoToast } from "./undo-toast";
 
 interface Props {
   onChat?: (agent: Agent) => void;
@@ -28,7 +36,50 @@ export function RosterEditor({ roomId, agents, models, allowed, onChange, onChat
   const [overId, setOverId] = useState<string | null>(null);
   const [status, setStatus] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [removed, setRemoved] = useState<Agent[]>([]);
+  const [restoring, setRestoring] = useState<string | null>(null);
+  const [restoreError, setRestoreError] = useState<{ id: string; error: ApiError } | null>(null);
+  const { show } = useToast();
+  const removedId = useId();
   const path = { room_id: roomId };
+
+  const loadRemoved = useCallback(async () => {
+    const list = await call(api.GET("/api/v1/rooms/{room_id}/agents", {
+      params: { path: { room_id: roomId }, query: { deleted: true } },
+    }));
+    setRemoved(list.agents);
+  }, [roomId]);
+  useEffect(() => {
+    loadRemoved().catch(() => setRemoved([])); // the trash is an extra: the roster works without it
+  }, [loadRemoved]);
+
+  /** After a restore: the live roster (the agent is back, last) and the trash again. */
+  const refresh = useCallback(async () => {
+    const [live] = await Promise.all([
+      call(api.GET("/api/v1/rooms/{room_id}/agents", { params: { path: { room_id: roomId } } })),
+      loadRemoved().catch(() => undefined),
+    ]);
+    onChange(live.agents);
+  }, [roomId, loadRemoved, onChange]);
+
+  async function restoreAgent(agent: Agent) {
+    if (restoring) return;
+    setRestoring(agent.id);
+    setRestoreError(null);
+    try {
+      await call(api.POST("/api/v1/rooms/{room_id}/agents/{agent_id}/restore", {
+        params: { path: { room_id: roomId, agent_id: agent.id } },
+      }));
+      await refresh();
+      setStatus(`${agent.name} restored, last in the order.`);
+      // The Restore button is gone: focus goes to the agent, back in the roster.
+      focusWhenReady(() => byData("edit", agent.id));
+    } catch (err) {
+      setRestoreError({ id: agent.id, error: toApiError(err) });
+    } finally {
+      setRestoring(null);
+    }
+  }
 
   async function add(draft: AgentDraft) {
     const agent = await call(api.POST("/api/v1/rooms/{room_id}/agents", { params: { path }, body: draft }));
@@ -56,12 +107,27 @@ export function RosterEditor({ roomId, agents, models, allowed, onChange, onChat
         api.DELETE("/api/v1/rooms/{room_id}/agents/{agent_id}", { params: { path: { ...path, agent_id: agent.id } } }),
       );
       onChange(agents.filter((a) => a.id !== agent.id));
-      setStatus(`${agent.name} removed.`);
+      void loadRemoved().catch(() => undefined);
+      show(undoToast({
+        subject: `Agent “${agent.name}”`, verb: "removed", focus: true,
+        restore: async () => {
+          await call(api.POST("/api/v1/rooms/{room_id}/agents/{agent_id}/restore", {
+            params: { path: { room_id: roomId, agent_id: agent.id } },
+          }));
+          await refresh().catch(() => undefined);
+        },
+      }));
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     } finally {
       setConfirming(null);
     }
+  }
+
+  /** Backs out of the confirm; focus returns to the agent's Remove button. */
+  function keep(agent: Agent) {
+    setConfirming(null);
+    focusWhenReady(() => byData("remove", agent.id));
   }
 
   async function reorder(ids: string[], moved: string) {
@@ -138,16 +204,17 @@ export function RosterEditor({ roomId, agents, models, allowed, onChange, onChat
                 </div>
               </div>
               <div className="agent-actions">
+                {/* Keyed, so the confirm's buttons are new elements (autoFocus works), not reused ones. */}
                 {confirming === agent.id ? (
-                  <>
+                  <Fragment key="confirm">
                     <span className="hint">Remove {agent.name}?</span>
                     <button className="btn btn-danger btn-sm" type="button" onClick={() => void remove(agent)} autoFocus>
                       Remove
                     </button>
-                    <button className="btn btn-sm" type="button" onClick={() => setConfirming(null)}>Keep</button>
-                  </>
+                    <button className="btn btn-sm" type="button" onClick={() => keep(agent)}>Keep</button>
+                  </Fragment>
                 ) : (
-                  <>
+                  <Fragment key="actions">
                     {onChat && (
                       <button className="btn btn-ghost btn-icon btn-sm" type="button" aria-label={`Chat 1:1 with ${agent.name}`}
                         title={`Chat 1:1 with ${agent.name}`} onClick={() => onChat(agent)}><ChatIcon /></button>
@@ -157,10 +224,10 @@ export function RosterEditor({ roomId, agents, models, allowed, onChange, onChat
                     <button className="btn btn-ghost btn-icon btn-sm" type="button" aria-label={`Move ${agent.name} down`}
                       data-move={`${agent.id}:1`} disabled={index === agents.length - 1} onClick={() => move(index, 1)}><DownIcon /></button>
                     <button className="btn btn-ghost btn-icon btn-sm" type="button" aria-label={`Edit ${agent.name}`}
-                      onClick={() => setEditing(agent.id)}><EditIcon /></button>
+                      data-edit={agent.id} onClick={() => setEditing(agent.id)}><EditIcon /></button>
                     <button className="btn btn-ghost btn-icon btn-sm" type="button" aria-label={`Remove ${agent.name}`}
-                      onClick={() => setConfirming(agent.id)}><TrashIcon /></button>
-                  </>
+                      data-remove={agent.id} onClick={() => setConfirming(agent.id)}><TrashIcon /></button>
+                  </Fragment>
                 )}
               </div>
             </li>
@@ -176,6 +243,44 @@ export function RosterEditor({ roomId, agents, models, allowed, onChange, onChat
             <PlusIcon /> Add agent
           </button>
         </div>
+      )}
+      {removed.length > 0 && (
+        <section className="removed-agents" aria-labelledby={removedId} data-testid="removed-agents">
+          <h3 id={removedId}>Recently removed</h3>
+          <p className="hint">Restorable for 7 days after removal; a restored agent goes last in the order.</p>
+          <ul className="card list-plain">
+            {removed.map((agent) => {
+              const until = restoreDeadline(agent);
+              const left = until ? timeUntil(until) : "";
+              const failed = restoreError?.id === agent.id ? restoreError.error : null;
+              const failure = failed ? restoreFailure(failed) : null;
+              return (
+                <li key={agent.id} className="trash-row" data-testid="removed-agent">
+                  <div className="trash-main">
+                    <AgentAvatar name={agent.name} />
+                    <div className="trash-info">
+                      <div className="trash-name">{agent.name} <span className="hint mono">@{bareHandle(agent.handle)}</span></div>
+                      {until && (
+                        <div className="trash-when">
+                          <span>Restorable until <time dateTime={until}>{formatDateTime(until)}</time>{left && <> ({left})</>}</span>
+                        </div>
+                      )}
+                    </div>
+                    <button className="btn btn-sm" type="button" aria-label={`Restore ${agent.name}`}
+                      aria-disabled={restoring === agent.id || undefined} onClick={() => void restoreAgent(agent)}>
+                      {restoring === agent.id && <span className="spinner" aria-hidden="true" />}
+                      Restore
+                    </button>
+                  </div>
+                  {failed && failure && (
+                    <ErrorAlert error={failed} title={failure.title} message={failure.message} testId="restore-error"
+                      onDismiss={() => setRestoreError(null)} />
+                  )}
+                </li>
+              );
+            })}
+          </ul>
+        </section>
       )}
     </div>
   );

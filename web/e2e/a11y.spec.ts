@@ -27,6 +27,10 @@ for (const size of [{ name: "desktop", width: 1280, height: 800 }, { name: "phon
     await signIn(page, email);
     await scan(page, `${size.name}-home-empty`);
 
+    await page.goto("/trash/");
+    await expect(page.getByTestId("trash-empty")).toBeVisible();
+    await scan(page, `${size.name}-trash-empty`);
+
     await page.goto("/rooms/new/");
     await expect(page.getByLabel("Room name")).toBeVisible();
     await scan(page, `${size.name}-room-create`);
@@ -84,5 +88,25 @@ for (const size of [{ name: "desktop", width: 1280, height: 800 }, { name: "phon
     await page.goto("/admin/settings/");
     await expect(page.getByTestId("manager-model-select")).toBeVisible();
     await scan(page, `${size.name}-admin-settings`);
+
+    // The trash: Recently deleted with a room and a direct chat; a removed agent with its Undo toast.
+    const gone = await (await page.request.post("/api/v1/rooms", { data: { name: "Gone", mode: "roundtable" } })).json();
+    await page.request.post(`/api/v1/rooms/${gone.id}/agents`, { data: { name: "Dee", model_alias: "qwen" } });
+    const chat = await (await page.request.post("/api/v1/direct-sessions", { data: { room_id: gone.id, agent_id: "Dee" } })).json();
+    expect((await page.request.delete(`/api/v1/direct-sessions/${chat.id}`)).status()).toBe(200);
+    expect((await page.request.delete(`/api/v1/rooms/${gone.id}`)).status()).toBe(200);
+    await page.goto("/trash/");
+    await expect(page.getByTestId("trash-room")).toHaveCount(1);
+    await expect(page.getByTestId("trash-direct")).toHaveCount(1);
+    await scan(page, `${size.name}-trash`);
+
+    await page.goto(`/room/settings/?id=${room.id}`);
+    await page.getByRole("button", { name: "Remove Ben" }).click();
+    await page.getByRole("button", { name: "Remove", exact: true }).click();
+    await expect(page.getByTestId("removed-agents")).toBeVisible();
+    const toast = page.getByTestId("toast");
+    await expect(toast).toBeVisible();
+    await expect.poll(() => toast.evaluate((el) => el.getAnimations().length)).toBe(0); // settled, for contrast
+    await scan(page, `${size.name}-room-settings-removed`);
   });
 }

@@ -1,22 +1,33 @@
 "use client";
 import Link from "next/link";
-import { Suspense, useCallback, useEffect, useMemo, useState } from "react";
+import { useRouter } from "next/navigation";
+import { Suspense, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { AgentAvatar } from "@/components/agent-avatar";
 import { Composer } from "@/components/composer";
 import { FilesPanel } from "@/components/files-panel";
-import { FileIcon } from "@/components/icons";
+import { ErrorAlert } from "@/components/error-alert";
+import { FileIcon, TrashIcon } from "@/components/icons";
 import { useSession } from "@/components/session-provider";
+import { useToast } from "@/components/toast";
 import { TurnBlock } from "@/components/turn-block";
+import { undoToast } from "@/components/undo-toast";
 import { useQueryParam } from "@/hooks/use-query-param";
 import { useStickToBottom } from "@/hooks/use-stick-to-bottom";
 import { useTurnStream } from "@/hooks/use-turn-stream";
 import { api, asAccepted, call, JSON_ONLY } from "@/lib/api/client";
 import { ApiError } from "@/lib/api/errors";
 import type { DirectSession } from "@/lib/api/types";
+import { focusWhenReady } from "@/lib/focus";
 import { MODEL_LABELS } from "@/lib/format";
 
 function DirectChat({ sessionId }: { sessionId: string }) {
-  const { refreshWallet } = useSession();
+  const router = useRouter();
+  const { refreshWallet, refreshDirects } = useSession();
+  const { show } = useToast();
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const [deleteError, setDeleteError] = useState<ApiError | null>(null);
+  const deleteButton = useRef<HTMLButtonElement>(null);
   const [session, setSession] = useState<DirectSession | null>(null);
   const [loadError, setLoadError] = useState<ApiError | null>(null);
   const [sendError, setSendError] = useState<ApiError | null>(null);
@@ -55,6 +66,37 @@ function DirectChat({ sessionId }: { sessionId: string }) {
     }
   }
 
+  function keepChat() {
+    setConfirmDelete(false);
+    focusWhenReady(() => deleteButton.current);
+  }
+
+  async function deleteChat(title: string) {
+    if (deleting) return;
+    setDeleting(true);
+    setDeleteError(null);
+    try {
+      await call(api.DELETE("/api/v1/direct-sessions/{session_id}", { params: { path: { session_id: sessionId } } }));
+    } catch (err) {
+      setDeleteError(err instanceof ApiError ? err : ApiError.network(err));
+      setDeleting(false);
+      return;
+    }
+    await refreshDirects().catch(() => undefined);
+    router.push("/");
+    // This page goes away with the chat: focus goes to the toast's Undo.
+    show(undoToast({
+      subject: `Chat “${title}”`, focus: true,
+      restore: async () => {
+        await call(api.POST("/api/v1/direct-sessions/{session_id}/restore", {
+          params: { path: { session_id: sessionId } },
+        }));
+        await refreshDirects().catch(() => undefined);
+      },
+      restored: { action: { label: "Open chat", run: async () => router.push(`/direct/?id=${sessionId}`) } },
+    }));
+  }
+
   if (loadError) {
     return <div className="page"><div className="page-inner"><div className="alert alert-error" role="alert">{loadError.message}</div>
       <p style={{ marginTop: "1rem" }}><Link href="/">Back home</Link></p></div></div>;
@@ -77,11 +119,35 @@ function DirectChat({ sessionId }: { sessionId: string }) {
             </div>
           </div>
           <div className="room-head-actions">
-            <button className="btn btn-ghost btn-sm" type="button" aria-expanded={filesOpen}
-              onClick={() => setFilesOpen((o) => !o)}>
-              <FileIcon /> <span className="btn-label">Files</span>
-            </button>
+            {confirmDelete ? (
+              <div className="confirm-inline" role="group" aria-labelledby={`confirm-${sessionId}`}
+                onKeyDown={(e) => e.key === "Escape" && keepChat()}>
+                <span className="hint" id={`confirm-${sessionId}`}>Delete this chat?</span>
+                <button className="btn btn-danger btn-sm" type="button" autoFocus aria-disabled={deleting || undefined}
+                  onClick={() => void deleteChat(session.title || agent.name)} data-testid="confirm-delete-chat">
+                  Delete chat
+                </button>
+                <button className="btn btn-sm" type="button" onClick={keepChat}>Keep it</button>
+              </div>
+            ) : (
+              <>
+                <button className="btn btn-ghost btn-sm" type="button" aria-expanded={filesOpen}
+                  onClick={() => setFilesOpen((o) => !o)} data-testid="files-toggle">
+                  <FileIcon /> <span className="btn-label">Files</span>
+                </button>
+                <button ref={deleteButton} className="btn btn-ghost btn-sm" type="button" onClick={() => setConfirmDelete(true)}
+                  data-testid="delete-chat">
+                  <TrashIcon /> <span className="btn-label">Delete chat…</span>
+                </button>
+              </>
+            )}
           </div>
+          {deleteError && (
+            <div style={{ width: "100%" }}>
+              <ErrorAlert error={deleteError} title="The chat was not deleted" testId="delete-error"
+                onDismiss={() => setDeleteError(null)} />
+            </div>
+          )}
         </header>
         <div className="timeline" ref={scroller.ref} onScroll={scroller.onScroll} role="log" aria-label="Conversation" tabIndex={0}>
           <div className="timeline-inner">

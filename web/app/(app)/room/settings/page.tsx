@@ -2,8 +2,11 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { Suspense, useCallback, useEffect, useId, useState, type FormEvent } from "react";
+import { ErrorAlert } from "@/components/error-alert";
 import { RosterEditor } from "@/components/roster-editor";
 import { useSession } from "@/components/session-provider";
+import { useToast } from "@/components/toast";
+import { undoToast } from "@/components/undo-toast";
 import { useModels } from "@/hooks/use-models";
 import { useQueryParam } from "@/hooks/use-query-param";
 import { api, call } from "@/lib/api/client";
@@ -23,6 +26,9 @@ function RoomSettings({ roomId }: { roomId: string }) {
   const [saved, setSaved] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const [deleteError, setDeleteError] = useState<ApiError | null>(null);
+  const { show } = useToast();
 
   const load = useCallback(async () => {
     try {
@@ -63,9 +69,27 @@ function RoomSettings({ roomId }: { roomId: string }) {
   }
 
   async function deleteRoom() {
-    await call(api.DELETE("/api/v1/rooms/{room_id}", { params: { path: { room_id: roomId } } }));
-    await refreshRooms();
+    if (deleting || !room) return;
+    setDeleting(true);
+    setDeleteError(null);
+    try {
+      await call(api.DELETE("/api/v1/rooms/{room_id}", { params: { path: { room_id: roomId } } }));
+    } catch (err) {
+      setDeleteError(err instanceof ApiError ? err : ApiError.network(err));
+      setDeleting(false);
+      return;
+    }
+    await refreshRooms().catch(() => undefined);
     router.push("/");
+    // This page goes away with the room: focus goes to the toast's Undo.
+    show(undoToast({
+      subject: `Room “${room.name}”`, focus: true,
+      restore: async () => {
+        await call(api.POST("/api/v1/rooms/{room_id}/restore", { params: { path: { room_id: roomId } } }));
+        await refreshRooms().catch(() => undefined);
+      },
+      restored: { action: { label: "Open room", run: async () => router.push(`/room/?id=${roomId}`) } },
+    }));
   }
 
   if (error && !room) {
@@ -126,16 +150,25 @@ function RoomSettings({ roomId }: { roomId: string }) {
         <section className="section" aria-labelledby="danger-title">
           <div className="section-head"><h2 id="danger-title">Delete room</h2></div>
           <div className="card card-pad" style={{ display: "flex", gap: "1rem", alignItems: "center", flexWrap: "wrap" }}>
-            <p style={{ flex: 1, minWidth: 220 }} className="hint">A deleted room can be restored for 7 days, then it is purged.</p>
+            <p style={{ flex: 1, minWidth: 220 }} className="hint">
+              A deleted room can be restored for 7 days from <Link href="/trash/">Recently deleted</Link>, then it is purged.
+            </p>
             {confirmDelete ? (
               <>
-                <button className="btn btn-danger" type="button" onClick={() => void deleteRoom()} autoFocus>Delete {room.name}</button>
+                <button className="btn btn-danger" type="button" onClick={() => void deleteRoom()} autoFocus
+                  aria-disabled={deleting || undefined}>Delete {room.name}</button>
                 <button className="btn" type="button" onClick={() => setConfirmDelete(false)}>Keep it</button>
               </>
             ) : (
               <button className="btn btn-danger" type="button" onClick={() => setConfirmDelete(true)}>Delete room…</button>
             )}
           </div>
+          {deleteError && (
+            <div style={{ marginTop: "0.75rem" }}>
+              <ErrorAlert error={deleteError} title="The room was not deleted" testId="delete-error"
+                onDismiss={() => setDeleteError(null)} />
+            </div>
+          )}
         </section>
       </div>
     </div>
