@@ -65,6 +65,7 @@ class FileOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = Field(description="Set while in the 7-day trash.")
+    restorable_until: datetime | None = Field(description="Deleted files: restore before this.")
     room_id: str | None
     direct_session_id: str | None
 
@@ -76,7 +77,8 @@ class FileOut(BaseModel):
                    size_bytes=file.size_bytes, sha256=file.sha256, status=file.status,
                    error=error, pages=file.pages, text_chars=file.text_chars,
                    created_at=file.created_at, updated_at=file.updated_at,
-                   deleted_at=file.deleted_at, room_id=file.scope.room_id,
+                   deleted_at=file.deleted_at, restorable_until=file.restorable_until(),
+                   room_id=file.scope.room_id,
                    direct_session_id=file.scope.direct_session_id)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -52,8 +53,8 @@ from tests.fake_chat import Reply
 from tests.fakes import FakeApp, fake_app
 
 FILE_FIELDS = {"id", "name", "kind", "content_type", "size_bytes", "sha256", "status", "error",
-               "pages", "text_chars", "created_at", "updated_at", "deleted_at", "room_id",
-               "direct_session_id"}
+               "pages", "text_chars", "created_at", "updated_at", "deleted_at", "restorable_until",
+               "room_id", "direct_session_id"}
 POLICY = FilePolicy(url_base=f"{BASE_URL}/api/v1")
 
 PDF = make_pdf(["Launch plan: ship in March.", "Budget: 40k for ads."])
@@ -268,6 +269,8 @@ async def test_soft_delete_hides_the_file_and_restore_brings_it_back(
     deleted = await alice.delete(f"/api/v1/files/{file['id']}")
     assert deleted.status_code == 200, deleted.text
     assert deleted.json()["deleted_at"] is not None
+    assert (datetime.fromisoformat(deleted.json()["restorable_until"])
+            - datetime.fromisoformat(deleted.json()["deleted_at"])) == timedelta(days=7)
     assert (await listing(alice, room)) == {"files": [], "used_bytes": 0,
                                            "limit_bytes": 100 * 1024 * 1024}
     trash = await listing(alice, room, deleted=True)
@@ -279,6 +282,7 @@ async def test_soft_delete_hides_the_file_and_restore_brings_it_back(
     restored = await alice.post(f"/api/v1/files/{file['id']}/restore")
     assert restored.status_code == 200, restored.text
     assert restored.json()["deleted_at"] is None and restored.json()["status"] == "ready"
+    assert restored.json()["restorable_until"] is None
     assert [f["id"] for f in (await listing(alice, room))["files"]] == [file["id"]]
     assert (await listing(alice, room))["used_bytes"] == len(TXT)
 

@@ -5,8 +5,8 @@
  */
 import type { ApiError } from "./api/errors";
 
-/** The server's restore window (pantheon_core/domain/trash.py RESTORE_WINDOW). Files carry
- * only `deleted_at`; their deadline is worked out with it. */
+/** The server's restore window (pantheon_core/domain/trash.py RESTORE_WINDOW): a fallback for
+ * an item that carries `deleted_at` without `restorable_until` (every list gives both now). */
 export const RESTORE_DAYS = 7;
 const DAY_MS = 24 * 60 * 60 * 1000;
 

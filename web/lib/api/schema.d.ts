@@ -1814,6 +1814,11 @@ export type components = {
              * @description Set while in the 7-day trash.
              */
             deleted_at: string | null;
+            /**
+             * Restorable Until
+             * @description Deleted files: restore before this.
+             */
+            restorable_until: string | null;
             /** Room Id */
             room_id: string | null;
             /** Direct Session Id */
