@@ -53,6 +53,7 @@ class RawConnection:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self.reconnects = 0
+        self.stale_retries = 0
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         if self._reader is None or self._writer is None or self._writer.is_closing():
@@ -106,17 +107,32 @@ class RawConnection:
             self._writer.close()
 
     async def get(self, path: str) -> Answer:
+        """One GET. If a kept-alive connection turns out closed before any byte of the
+        answer (the server's keep-alive timer won the race with the request), the request
+        is sent once more on a new connection, as browsers do for idempotent requests
+        (RFC 9112 §9.3.1); ``stale_retries`` counts those. Time is the caller's to measure,
+        retry included."""
         async with asyncio.timeout(self.timeout_s):
-            reader, writer = await self._open()
+            reused = self._writer is not None and not self._writer.is_closing()
             try:
-                writer.write(self._head("GET", path))
-                status, headers = await self._status_and_headers(reader)
-                body = await self._body(reader, headers)
-            except BaseException:
-                writer.close()
-                raise
-            self._finish(headers)
-            return Answer(status, body)
+                return await self._get_once(path)
+            except ConnectionClosed:
+                if not reused:
+                    raise
+                self.stale_retries += 1
+                return await self._get_once(path)
+
+    async def _get_once(self, path: str) -> Answer:
+        reader, writer = await self._open()
+        try:
+            writer.write(self._head("GET", path))
+            status, headers = await self._status_and_headers(reader)
+            body = await self._body(reader, headers)
+        except BaseException:
+            writer.close()
+            raise
+        self._finish(headers)
+        return Answer(status, body)
 
     async def stream(self, path: str, body: dict[str, object]) -> AsyncIterator[
             tuple[str, bytes, float]]:
@@ -168,6 +184,7 @@ class HttpxConnection:
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
             timeout=httpx.Timeout(timeout_s, connect=10.0))
         self.reconnects = 0
+        self.stale_retries = 0  # httpx retries a stale kept-alive connection itself
 
     async def get(self, path: str) -> Answer:
         response = await self._client.get(path)

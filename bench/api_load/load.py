@@ -13,8 +13,10 @@ server's pools first.
 With ``turns``, each client also sends one message to its room at a random moment of the
 first ``turn_spread`` of the phase, on a second connection, with ``Accept:
 text/event-stream``, and reads the stream to its last event — so the reads are measured
-while up to ``clients`` turns stream. A phase ends when its time is up and every turn has
-ended (or ``turn_timeout_s`` has passed).
+while up to ``clients`` turns stream. A send the turn limits refuse (503 ``server_busy``,
+429 ``too_many_running_turns``/``rate_limited``, each with ``Retry-After``) is sent again
+after the wait it names, as the web app would; the refusals are counted. A phase ends when
+its time is up and every turn has ended (or ``turn_timeout_s`` more has passed).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bench.api_load.client import connect
+from bench.api_load.client import Connection, connect
 from bench.api_load.seed import SeededUser
 
 ENDPOINTS: dict[str, str] = {
@@ -39,6 +41,7 @@ ENDPOINTS: dict[str, str] = {
     "usage": "/api/v1/billing/usage",
 }
 TURN_MESSAGE = "Load test from client {n}: give me your take on the plan."
+RETRYABLE = {"server_busy", "too_many_running_turns", "rate_limited"}
 
 
 @dataclass
@@ -50,6 +53,7 @@ class TurnSample:
     end: str | None = None
     events: int = 0
     error: str | None = None
+    refusals: dict[str, int] = field(default_factory=dict)  # retried after Retry-After
 
 
 @dataclass
@@ -64,6 +68,7 @@ class Phase:
     client_cpu_s: float = 0.0  # the load generator's CPU while the reads ran
     warmup_errors: dict[str, int] = field(default_factory=dict)
     reconnects: int = 0
+    stale_retries: int = 0
     turns_cut: int = 0
 
     def error(self, endpoint: str, what: str) -> None:
@@ -86,33 +91,55 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:120]
 
 
+async def _attempt(conn: Connection, user: SeededUser, n: int, sample: TurnSample,
+                   began: float) -> tuple[str, float] | None:
+    """One send with its stream read to the end, into ``sample``; a refusal the client
+    should retry (the turn limits' 429/503) comes back as ``(code, seconds to wait)``."""
+    async for event, data, _ in conn.stream(f"/api/v1/rooms/{user.room_id}/messages",
+                                            {"content": TURN_MESSAGE.format(n=n)}):
+        at = time.perf_counter() - began
+        if event.startswith("http_"):
+            with contextlib.suppress(ValueError, AttributeError):
+                error = json.loads(data)["error"]
+                if error["code"] in RETRYABLE:
+                    return error["code"], float(error["details"].get("retry_after_s") or 1)
+            sample.error = f"HTTP {event[5:]}: {data[:160].decode(errors='replace')}"
+            sample.total_s = at
+            return None
+        sample.events += 1
+        if sample.first_event_s is None:
+            sample.first_event_s = at
+        if event == "step_delta" and sample.first_text_s is None:
+            sample.first_text_s = at
+        if event in ("turn_completed", "turn_failed"):
+            sample.end, sample.total_s = event, at
+            status = (json.loads(data).get("data") or {}).get("status")
+            if event == "turn_completed" and status in (None, "completed"):
+                sample.ok = True
+            else:
+                sample.error = f"{event}: {data[:160].decode(errors='replace')}"
+            return None
+    sample.error = sample.error or "the stream ended without turn_completed/turn_failed"
+    return None
+
+
 async def _turn(kind: str, host: str, port: int, user: SeededUser, n: int, delay_s: float,
-                phase: Phase) -> None:
+                deadline: float, phase: Phase) -> None:
+    """Send one message and read its stream to the end, as a client would: a refusal by
+    the turn limits (``Retry-After``) is retried after the wait it names, until
+    ``deadline``. Times run from the first attempt: what the user waits."""
     await asyncio.sleep(delay_s)
     conn = connect(kind, host, port, user.token)
     sample = TurnSample(ok=False)
+    began = time.perf_counter()
     try:
-        async for event, data, at in conn.stream(f"/api/v1/rooms/{user.room_id}/messages",
-                                                 {"content": TURN_MESSAGE.format(n=n)}):
-            if event.startswith("http_"):
-                sample.error = f"HTTP {event[5:]}: {data[:160].decode(errors='replace')}"
-                sample.total_s = at
+        while (refused := await _attempt(conn, user, n, sample, began)) is not None:
+            code, wait_s = refused
+            sample.refusals[code] = sample.refusals.get(code, 0) + 1
+            if time.perf_counter() + wait_s > deadline:
+                sample.error = f"refused ({code}) until the turn timeout"
                 break
-            sample.events += 1
-            if sample.first_event_s is None:
-                sample.first_event_s = at
-            if event == "step_delta" and sample.first_text_s is None:
-                sample.first_text_s = at
-            if event in ("turn_completed", "turn_failed"):
-                sample.end, sample.total_s = event, at
-                status = (json.loads(data).get("data") or {}).get("status")
-                if event == "turn_completed" and status in (None, "completed"):
-                    sample.ok = True
-                else:
-                    sample.error = f"{event}: {data[:160].decode(errors='replace')}"
-                break
-        else:
-            sample.error = sample.error or "the stream ended without turn_completed/turn_failed"
+            await asyncio.sleep(wait_s)
     except Exception as exc:
         sample.error = _describe(exc)
     finally:
@@ -180,8 +207,10 @@ async def run_phase(kind: str, host: str, port: int, users: Sequence[SeededUser]
 
     cpu0, t0 = _cpu(), time.perf_counter()
     readers = [asyncio.create_task(client(i)) for i in range(clients)]
+    deadline = t0 + duration_s + turn_timeout_s
     streamers = [asyncio.create_task(_turn(kind, host, port, users[i], i,
-                                           rng.uniform(0, duration_s * turn_spread), phase))
+                                           rng.uniform(0, duration_s * turn_spread), deadline,
+                                           phase))
                  for i in range(clients)] if turns else []
     if during is not None:
         await asyncio.sleep(duration_s / 2)
@@ -195,12 +224,14 @@ async def run_phase(kind: str, host: str, port: int, users: Sequence[SeededUser]
     phase.reads_wall_s = time.perf_counter() - t0
     phase.client_cpu_s = _cpu() - cpu0
     if streamers:
-        _, pending = await asyncio.wait(streamers, timeout=turn_timeout_s)
+        _, pending = await asyncio.wait(streamers, timeout=max(0.0, deadline
+                                                                 - time.perf_counter()) + 5)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         phase.turns_cut = len(pending)
     phase.wall_s = time.perf_counter() - t0
-    phase.reconnects = sum(getattr(c, "reconnects", 0) for c in conns)
+    phase.reconnects = sum(c.reconnects for c in conns)
+    phase.stale_retries = sum(c.stale_retries for c in conns)
     await asyncio.gather(*(c.close() for c in conns), return_exceptions=True)
     return phase

@@ -1,7 +1,7 @@
 """Where the server's CPU goes: py-spy's collapsed stacks, summed by frame and by layer.
 
 ``--profile`` records the Pantheon server (all its workers) with ``py-spy record --format
-raw`` (on-CPU samples only) during the read-only phases. py-spy comes from ``bench/.venv``
+raw`` (on-CPU samples only) during its phases. py-spy comes from ``bench/.venv``
 (installed there on first use with pip; never a dependency of the product). This module
 reads the collapsed stacks (``frame;frame;… count`` per line) and reports:
 
@@ -30,6 +30,7 @@ LAYERS = (("pantheon_http", "pantheon_http"), ("pantheon_core", "pantheon_core")
           ("starlette", "starlette"), ("uvicorn", "uvicorn"), ("httptools", "uvicorn"),
           ("uvloop", "event loop"), ("asyncio", "event loop"), ("greenlet", "sqlalchemy"),
           ("json", "json"), ("logging", "logging"))
+PROCESS = re.compile(r'^(process \d+:"[^"]*";?)+')
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^:]+)(?::\d+)?\)$")
 
 
@@ -100,9 +101,8 @@ def summarise(path: Path, top: int = 25) -> dict[str, object]:
         stack, _, count_text = line.rpartition(" ")
         with contextlib.suppress(ValueError):
             count = int(count_text)
-            frames = _frames(stack)
-            if frames and frames[0].startswith("process "):
-                frames = frames[1:]
+            # 'process PID:"command line";' for the server and again for each worker
+            frames = _frames(PROCESS.sub("", stack))
             if not frames:
                 continue
             total += count

@@ -125,6 +125,13 @@ def _trio(s: dict[str, Any]) -> str:
     return f"{_ms(s.get('p50'))} / {_ms(s.get('p95'))} / {_ms(s.get('p99'))}"
 
 
+def _refusals(turns: dict[str, Any]) -> str:
+    if not turns.get("refused_then_retried"):
+        return "none"
+    codes = ", ".join(f"{code} ×{n}" for code, n in turns["refusals"].items())
+    return f"{turns['refused_then_retried']} turns ({codes})"
+
+
 def _met(value: bool | None) -> str:
     return "–" if value is None else ("met" if value else "**not met**")
 
@@ -140,8 +147,9 @@ def render(results: dict[str, Any], json_name: str, *, metrics: bool = False) ->
         f"{m['memory_gib']} GiB, Python {m['python']}; {pg.get('version', 'PostgreSQL ?')}; "
         f"Pantheon `{(git.get('commit') or '?')[:10]}`"
         f"{' (with uncommitted changes)' if git.get('dirty') else ''}. "
-        f"{results.get('duration_s', 0):.0f} s in all. Raw numbers: [`{json_name}`]({json_name}).",
-        "",
+        f"{results.get('duration_s', 0):.0f} s in all. Levels: {params['levels']} clients, "
+        f"{params['duration_s']:g} s per phase. Raw numbers: [`{json_name}`]({json_name}).",
+        *([f"**Note**: {params['note']}", ""] if params.get("note") else [""]),
         f"**Setup**: `pantheon serve --workers {params['workers']}` and the floor (same uvicorn, "
         f"{params['workers']} worker(s)) on a fresh PostgreSQL database; the offline model at "
         f"{params['word_delay_ms']} ms a word, rooms of {params['agents']} agents (roundtable). "
@@ -172,6 +180,12 @@ def render(results: dict[str, Any], json_name: str, *, metrics: bool = False) ->
             f"{a['per_s']:,.0f} | {_trio(a)} | {p['server_cpu_ms_per_request']} | "
             f"{p['postgres_cpu_ms_per_request']} | {p['client_cpu_ms_per_request']} "
             f"({p['client_cores']}) | {p['other_cores']} |")
+    stale = [f"c={p['clients']} {p['phase']}: {p['stale_connection_retries']}"
+             for p in results.get("phases", []) if p.get("stale_connection_retries")]
+    if stale:
+        lines += ["", "Reads sent again because the server had closed the kept-alive connection "
+                      "before answering (its keep-alive timer ran late; counted in the latency, "
+                      "not as errors): " + "; ".join(stale) + "."]
     lines += ["", "Per endpoint, p50 / p95 / p99 ms (error rate of pantheon+turns):", "",
               "| clients | endpoint | floor | pantheon | pantheon+turns | errors |",
               "|---:|---|---:|---:|---:|---:|"]
@@ -188,15 +202,16 @@ def render(results: dict[str, Any], json_name: str, *, metrics: bool = False) ->
     if turn_phases:
         lines += ["", "Streaming turns (one per client, during the reads):", "",
                   "| clients | sent | completed | first event p50 / p95 / p99 ms | "
-                  "first text p50 / p95 ms | whole turn p50 / p95 ms | failures |",
-                  "|---:|---:|---:|---:|---:|---:|---|"]
+                  "first text p50 / p95 ms | whole turn p50 / p95 ms | refused, then retried "
+                  "after Retry-After | failures |",
+                  "|---:|---:|---:|---:|---:|---:|---|---|"]
         for p in turn_phases:
             t = p["turns"]
             lines.append(
                 f"| {p['clients']} | {t['sent']} | {t['completed']} | "
                 f"{_trio(t['first_event_ms'])} | {_ms(t['first_text_ms'].get('p50'))} / "
                 f"{_ms(t['first_text_ms'].get('p95'))} | {_ms(t['total_ms'].get('p50'))} / "
-                f"{_ms(t['total_ms'].get('p95'))} | "
+                f"{_ms(t['total_ms'].get('p95'))} | {_refusals(t)} | "
                 f"{'; '.join(f'{k} ×{v}' for k, v in t['error_kinds'].items()) or 'none'} |")
     g = results.get("goals", {})
     over = g.get("overhead", [])
@@ -225,6 +240,12 @@ def render(results: dict[str, Any], json_name: str, *, metrics: bool = False) ->
                   + (f" — missed: {'; '.join(srs['missed'])}." if srs["missed"] else "."),
                   f"**Errors** ({errs['rule']}): {_met(errs['met'])}"
                   + (f" — {'; '.join(errs['failures'])}." if errs["failures"] else ".")]
+    logged = {k: v["count"] for k, v in results.get("server_log_errors", {}).items()
+              if v["count"]}
+    if logged:
+        lines += ["", "Errors the servers logged: " + ", ".join(
+            f"{name} {count}" for name, count in logged.items())
+                  + " (the first ones are in the JSON, `server_log_errors`)."]
     scrape = [p for p in results.get("phases", []) if p.get("metrics")]
     if scrape:
         last = scrape[-1]["metrics"]

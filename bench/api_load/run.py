@@ -103,10 +103,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--profile", action="store_true",
                         help="record Pantheon with py-spy (from bench/.venv, installed on first "
-                             "use) during its read-only phases; collapsed stacks go to "
+                             "use) during each of its phases; collapsed stacks go to "
                              "bench/results/profiles/, a summary to the JSON and the console")
     parser.add_argument("--profile-args", default="",
                         help="extra py-spy record arguments, e.g. '--native' or '--idle'")
+    parser.add_argument("--note", default="",
+                        help="a sentence printed at the top of the results (e.g. why a run "
+                             "was short)")
     parser.add_argument("--smoke", action="store_true",
                         help="a few seconds: 4 clients, 2 s phases, 1 worker, 1 agent, short "
                              "turns, no README; fails unless every request and turn succeeded")
@@ -234,6 +237,32 @@ def scrape_metrics(port: int, store: dict[str, Any]) -> None:
                  text=response.text)
 
 
+def log_errors(path: Path, limit: int = 30, tracebacks: int = 3) -> dict[str, Any]:
+    """How many ERROR records a server logged, the first few, and the first tracebacks
+    whole (a traceback runs until the next line that starts with a timestamp)."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return {"count": 0, "first": [], "tracebacks": []}
+    errors = [line[:300] for line in lines
+              if " ERROR " in line or '"level": "ERROR"' in line or '"level":"ERROR"' in line]
+    found: list[str] = []
+    current: list[str] | None = None
+    for line in lines:
+        if line.startswith("Traceback"):
+            current = [line]
+        elif current is not None and (line[:2].isdigit() or line.startswith("{")):
+            found.append("\n".join(current))
+            current = None
+            if len(found) == tracebacks:
+                break
+        elif current is not None:
+            current.append(line)
+    if current is not None and len(found) < tracebacks:
+        found.append("\n".join(current))
+    return {"count": len(errors), "first": errors[:limit], "tracebacks": found}
+
+
 def summarise(phase: load.Phase, seconds: float) -> dict[str, Any]:
     endpoints: dict[str, Any] = {}
     all_ok: list[float] = []
@@ -255,6 +284,7 @@ def summarise(phase: load.Phase, seconds: float) -> dict[str, Any]:
                 "per_s": round(len(all_ok) / seconds, 1), **stats.summary_ms(all_ok)},
         "reads_wall_s": round(phase.reads_wall_s, 2), "wall_s": round(phase.wall_s, 2),
         "warmup_errors": phase.warmup_errors, "reconnects": phase.reconnects,
+        "stale_connection_retries": phase.stale_retries,
         "client_cpu_s": round(phase.client_cpu_s, 2),
         "client_cpu_ms_per_request": round(phase.client_cpu_s * 1000 / sent, 3) if sent else None,
         "client_cores": round(phase.client_cpu_s / phase.reads_wall_s, 2)
@@ -263,7 +293,10 @@ def summarise(phase: load.Phase, seconds: float) -> dict[str, Any]:
     if phase.turns:
         ok = [t for t in phase.turns if t.ok]
         kinds: dict[str, int] = {}
+        refusals: dict[str, int] = {}
         for t in phase.turns:
+            for code, count in t.refusals.items():
+                refusals[code] = refusals.get(code, 0) + count
             if not t.ok:
                 key = (t.error or "?")[:120]
                 kinds[key] = kinds.get(key, 0) + 1
@@ -277,6 +310,8 @@ def summarise(phase: load.Phase, seconds: float) -> dict[str, Any]:
                                                if t.first_text_s is not None]),
             "total_ms": stats.summary_ms([t.total_s for t in ok if t.total_s is not None]),
             "events_per_turn": round(sum(t.events for t in ok) / len(ok), 1) if ok else None,
+            "refused_then_retried": sum(1 for t in phase.turns if t.refusals),
+            "refusals": refusals,
         }
     return out
 
@@ -296,7 +331,7 @@ async def measure(args: argparse.Namespace, name: str, clients: int,
     metrics: dict[str, Any] = {}
     during = (lambda: scrape_metrics(port, metrics)) if name == "pantheon+turns" else None
     recording = None
-    if args.profile and ps is not None and name in ("pantheon", "pantheon capacity"):
+    if args.profile and ps is not None and not name.startswith("floor"):
         out = args.profile_dir / f"{name.replace(' ', '-')}-c{clients}.txt"
         recording = profile.Recording(ps, args.py_spy, child.pid, out, clean_env(),
                                       args.profile_args)
@@ -404,6 +439,8 @@ async def main(args: argparse.Namespace) -> int:
                                                   seeded.users, backends, len(args.level_list),
                                                   ps))
         results["phases"] = measured
+        results["server_log_errors"] = {name: log_errors(scratch / f"{name}.log")
+                                        for name in ("pantheon", "floor")}
         results["rows_after"] = await seed.table_counts(url)
         if metrics_text:
             last = list(metrics_text)[-1]
