@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -23,6 +23,7 @@ import anyio
 from pantheon_core.domain.pricing import ModelPrice, PricingVersion
 from pantheon_core.domain.usage import CallStatus, LlmCall
 from pantheon_core.engine.charging import CreditMeter
+from pantheon_core.engine.context import estimate_tokens
 from pantheon_core.ids import (
     AgentId,
     CallId,
@@ -141,9 +142,12 @@ class ModelCaller:
             model = (finished.model if finished else None) or request.model
             if finished is not None:
                 result.model = model
+            usage = source.usage if source else Usage()
+            if _unreported(usage) and (status is CallStatus.OK or parts):
+                usage = estimated_usage(request, "".join(parts), result.tool_calls)
             record = self._record(
                 request=request, request_id=request_id, attempt=attempt, scope=scope,
-                price=price, pricing=pricing, usage=source.usage if source else Usage(),
+                price=price, pricing=pricing, usage=usage,
                 status=status, latency_ms=int((time.monotonic() - started) * 1000),
                 model=model, generation_id=source.generation_id if source else None,
                 error_code=error.code if error else (
@@ -202,6 +206,21 @@ class ModelCaller:
             model_alias=price.alias.value, cached_tokens_reported=usage.cached_tokens is not None,
             generation_id=generation_id, error_code=error_code,
         )
+
+
+def _unreported(usage: Usage) -> bool:
+    return usage.prompt_tokens == 0 and usage.completion_tokens == 0
+
+
+def estimated_usage(request: ChatRequest, text: str, tool_calls: Sequence[ToolCall]) -> Usage:
+    """Tokens worked out from characters (as the context budget does) for an attempt the
+    provider answered without reporting usage: the model did read the prompt and did write
+    the text, so the attempt is charged for them rather than free. No cost is claimed
+    (``cost_usd`` None: the pricing table's)."""
+    prompt = sum(estimate_tokens(m.content) for m in request.messages)
+    written = estimate_tokens(text) + sum(estimate_tokens(c.name + c.arguments)
+                                          for c in tool_calls)
+    return Usage(prompt_tokens=prompt, completion_tokens=written)
 
 
 async def _close(stream: AsyncIterator[ChatChunk]) -> None:

@@ -206,3 +206,17 @@ async def test_the_wallet_reports_the_credits_held_by_open_reservations() -> Non
     assert view.wallet.available == Decimal("96.5")  # the hold is already out of the buckets
     app.clock.advance(days=2)  # far older than any call: left to the sweep
     assert (await app.uc.get_wallet(actor)).reserved == 0
+
+
+async def test_an_answer_without_reported_usage_is_charged_by_an_estimate_not_free() -> None:
+    app = fake_app()
+    actor, room = await room_of(app, "Scout")
+    text = "An answer of some length. " * 40  # 1 040 characters
+    app.chat.queue("worker", Reply(text=text, usage=Usage()))  # the provider sent no usage
+    view = await run_turn(app, actor, room.id, "Plan it")
+    [call] = app.store.calls
+    assert call.status.value == "ok"
+    assert call.completion_tokens == 1040 // 4 + 4  # 4 characters a token, as budgets count
+    assert call.prompt_tokens > 0 and call.credits_burned > 0
+    assert view.turn.credits == call.credits_burned
+    assert_consistent(app, actor.require_user())
