@@ -173,7 +173,9 @@ async def build_container(
     parts = _Parts()
     database = Database(settings.effective_database_url,
                         connect_timeout_s=settings.database_connect_timeout_s,
-                        pool_timeout_s=settings.database_pool_timeout_s)
+                        pool_timeout_s=settings.database_pool_timeout_s,
+                        pool_size=settings.database_pool_size,
+                        max_overflow=settings.database_max_overflow)
     parts.closers.append(database.dispose)
     parts.checks["database"] = database.ping
     tasks = InProcessTasks(metrics)

@@ -181,6 +181,10 @@ class Settings(BaseSettings):
     provider_stats_timeout_s: float = Field(default=15.0, gt=0)  # OpenRouter generation stats
     database_connect_timeout_s: float = Field(default=10.0, gt=0)  # PostgreSQL
     database_pool_timeout_s: float = Field(default=10.0, gt=0)  # waiting for a free connection
+    # PostgreSQL connections a process keeps open, and how many more it may open for a moment
+    # (closed again when returned: each is a new server process, so the default is none)
+    database_pool_size: int = Field(default=15, ge=1)
+    database_max_overflow: int = Field(default=0, ge=0)
 
     # Observability (docs/observability.md)
     log_format: Literal["json", "text"] | None = None  # None: json in production, else text

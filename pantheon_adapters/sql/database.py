@@ -27,17 +27,25 @@ class Database:
     server may drop idle ones (:mod:`pantheon_adapters.sql.pool`); connecting gives up
     after ``connect_timeout_s`` and waiting for a pooled connection after ``pool_timeout_s``
     (a unit of work then answers 503 ``database_unavailable`` instead of queueing for minutes).
+
+    The pool keeps up to ``pool_size`` PostgreSQL connections open and, by default, opens no
+    more (``max_overflow``): an overflow connection is closed as soon as it is returned, so
+    under a load that keeps more than ``pool_size`` units of work busy every moment past it
+    would open a new connection (a new server process) per unit of work — the pool waits for
+    a free connection instead.
     """
 
     def __init__(self, url: str | URL, *, echo: bool = False, connect_timeout_s: float = 10.0,
-                 pool_timeout_s: float = 30.0, ping_idle_s: float = PING_IDLE_S) -> None:
+                 pool_timeout_s: float = 30.0, ping_idle_s: float = PING_IDLE_S,
+                 pool_size: int = 15, max_overflow: int = 0) -> None:
         self.url = async_url(url)
         if self.url.get_backend_name() == "sqlite":
             self.engine: AsyncEngine = create_async_engine(self.url, echo=echo)
             configure_sqlite(self.engine.sync_engine, wal=sqlite_file(self.url) is not None)
         else:
             self.engine = create_async_engine(
-                self.url, echo=echo, pool_timeout=pool_timeout_s,
+                self.url, echo=echo, pool_timeout=pool_timeout_s, pool_size=pool_size,
+                max_overflow=max_overflow,
                 # libpq counts whole seconds
                 connect_args={"connect_timeout": max(1, math.ceil(connect_timeout_s))})
             ping_when_idle(self.engine.sync_engine, ping_idle_s)

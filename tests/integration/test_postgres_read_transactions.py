@@ -8,10 +8,13 @@
 - A pooled connection is pinged before reuse only after sitting idle (not on every
   checkout): a dead idle one is replaced unnoticed; a dead one reused at once fails its
   statement once, and the pool then reconnects.
+- The pool keeps its connections and opens none beyond its size (no overflow connection
+  opened and closed again per request): a unit of work waits for a free one.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -24,6 +27,7 @@ from pantheon_adapters.sql.database import Database
 from pantheon_core.domain.modes import RoomMode
 from pantheon_core.domain.rooms import Room
 from pantheon_core.domain.users import User
+from pantheon_core.errors import Unavailable
 from pantheon_core.ids import RoomId, UserId
 from tests.integration.sql_databases import migrated_database
 
@@ -152,4 +156,44 @@ async def test_a_connection_reused_at_once_is_not_pinged_and_a_dead_one_fails_on
         async with db.unit_of_work() as uow:  # the pool let the dead connection go
             assert (await uow.users.get(UserId("nobody"))) is None
     finally:
+        await db.dispose()
+
+
+async def test_the_pool_keeps_its_connections_and_waits_instead_of_opening_more(
+        postgres_url: str) -> None:
+    async with migrated_database(postgres_url) as migrated:
+        await migrated.dispose()
+    db = Database(postgres_url, pool_size=2, pool_timeout_s=0.5)
+    entered = [asyncio.Event(), asyncio.Event()]
+    leave = asyncio.Event()
+
+    async def hold(n: int) -> int:
+        async with db.engine.connect() as conn:
+            pid = int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+            entered[n].set()
+            await leave.wait()
+            return pid
+
+    try:
+        holders = [asyncio.create_task(hold(n)) for n in range(2)]
+        for event in entered:
+            await event.wait()
+        with pytest.raises(Unavailable) as busy:  # a third waits, then gives up: no overflow
+            async with db.unit_of_work():
+                pass
+        assert busy.value.code == "database_unavailable"
+        assert len(await _states(postgres_url)) == 2
+        leave.set()
+        pids = set(await asyncio.gather(*holders))
+        for _ in range(3):  # returned connections stay open and are reused, none reopened
+            entered[0].clear()
+            entered[1].clear()
+            leave.clear()
+            again = [asyncio.create_task(hold(n)) for n in range(2)]
+            for event in entered:
+                await event.wait()
+            leave.set()
+            assert set(await asyncio.gather(*again)) == pids
+    finally:
+        leave.set()
         await db.dispose()
