@@ -2,7 +2,7 @@
 
 A bare ASGI app (no framework, no middleware) on the same uvicorn (same loop, HTTP parser
 and worker count as ``pantheon serve``), reading the same database through the same
-driver stack (SQLAlchemy Core async + psycopg 3, the same default pool). Each request
+driver stack (SQLAlchemy Core async + psycopg 3, a pool of the same size). Each request
 hashes the bearer token as Pantheon does (SHA-256) and answers with **one** statement that
 also does the authentication (a join on ``api_tokens``), serialised with ``json.dumps``.
 What Pantheon spends above this — its middleware, FastAPI's validation, the separate
@@ -136,4 +136,10 @@ class Floor:
 
 
 def create_app() -> Floor:
-    return Floor(create_async_engine(os.environ["BENCH_FLOOR_DATABASE_URL"]))
+    """The pool is sized like Pantheon's (the bench passes its settings' values)."""
+    pool: dict[str, Any] = {}
+    if os.environ.get("BENCH_FLOOR_POOL_SIZE"):
+        pool["pool_size"] = int(os.environ["BENCH_FLOOR_POOL_SIZE"])
+    if os.environ.get("BENCH_FLOOR_MAX_OVERFLOW"):
+        pool["max_overflow"] = int(os.environ["BENCH_FLOOR_MAX_OVERFLOW"])
+    return Floor(create_async_engine(os.environ["BENCH_FLOOR_DATABASE_URL"], **pool))

@@ -149,7 +149,8 @@ def render(results: dict[str, Any], json_name: str, *, metrics: bool = False) ->
         f"{' (with uncommitted changes)' if git.get('dirty') else ''}. "
         f"{results.get('duration_s', 0):.0f} s in all. Levels: {params['levels']} clients, "
         f"{params['duration_s']:g} s per phase. Raw numbers: [`{json_name}`]({json_name}).",
-        *([f"**Note**: {params['note']}", ""] if params.get("note") else [""]),
+        *(["", f"**Note**: {params['note']}"] if params.get("note") else []),
+        "",
         f"**Setup**: `pantheon serve --workers {params['workers']}` and the floor (same uvicorn, "
         f"{params['workers']} worker(s)) on a fresh PostgreSQL database; the offline model at "
         f"{params['word_delay_ms']} ms a word, rooms of {params['agents']} agents (roundtable). "

@@ -45,6 +45,7 @@ import psycopg
 
 from bench.api_load import load, profile, report, seed
 from bench.stream_overhead import machine, procs, sampler, stats
+from pantheon_adapters.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 BENCH = REPO / "bench"
@@ -165,6 +166,17 @@ def pantheon_env(args: argparse.Namespace, url: str, data_dir: Path) -> dict[str
     return env
 
 
+def server_pool(args: argparse.Namespace) -> tuple[int, int]:
+    """Pantheon's pool size and overflow (its settings, or what --server-env sets): the
+    floor's pool is sized the same."""
+    given = dict(item.partition("=")[::2] for item in args.server_env)
+    fields = Settings.model_fields
+    return (int(given.get("PANTHEON_DATABASE_POOL_SIZE")
+                or fields["database_pool_size"].default),
+            int(given.get("PANTHEON_DATABASE_MAX_OVERFLOW")
+                or fields["database_max_overflow"].default))
+
+
 def start_servers(ps: procs.Processes, args: argparse.Namespace, url: str,
                   data_dir: Path) -> dict[str, tuple[procs.Child, int]]:
     venv = REPO / ".venv" / "bin"
@@ -177,6 +189,8 @@ def start_servers(ps: procs.Processes, args: argparse.Namespace, url: str,
     port = procs.free_port()
     env = clean_env()
     env["BENCH_FLOOR_DATABASE_URL"] = seed.sqlalchemy_url(url)
+    size, overflow = server_pool(args)
+    env["BENCH_FLOOR_POOL_SIZE"], env["BENCH_FLOOR_MAX_OVERFLOW"] = str(size), str(overflow)
     child = ps.start("floor", [str(venv / "python"), "-m", "uvicorn",
                                "bench.api_load.floor:create_app", "--factory", "--host",
                                "127.0.0.1", "--port", str(port), "--workers",
@@ -396,6 +410,7 @@ async def main(args: argparse.Namespace) -> int:
         "versions": {"pantheon": machine.pantheon_versions()},
         "parameters": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
                        if k not in ("level_list", "phase_list", "profile_dir", "py_spy")},
+        "database_pool": dict(zip(("size", "max_overflow"), server_pool(args), strict=True)),
     }
     scratch = Path(tempfile.mkdtemp(prefix="bench-api-load-"))
     data_dir = scratch / "data"
