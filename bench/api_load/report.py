@@ -255,8 +255,10 @@ def render(results: dict[str, Any], json_name: str, *, metrics: bool = False) ->
                           f"({last['samples']} samples, {len(last['families'])} families at "
                           f"c={scrape[-1]['clients']}; the whole scrape in "
                           f"`{results.get('metrics_file', '?')}`)."]
-            if metrics and last.get("snippet"):
-                lines += ["", "```", *last["snippet"][:40], "```"]
+            snippet = [line for line in last.get("snippet", [])
+                       if "_created" not in line and "_bucket" not in line]
+            if metrics and snippet:
+                lines += ["", "```", *snippet[:40], "```"]
         else:
             lines += ["", f"`/metrics`: not available ({last.get('error')})."]
     return "\n".join(lines)
@@ -271,3 +273,26 @@ def update_readme(readme: Path, results: dict[str, Any], json_path: str) -> None
         readme.write_text(head + block + tail)
     else:
         readme.write_text(text.rstrip("\n") + "\n\n" + block + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite the .md and the README section from a saved JSON:
+    ``python -m bench.api_load.report bench/results/api-load-<date>.json``."""
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(prog="python -m bench.api_load.report")
+    parser.add_argument("json", type=Path)
+    parser.add_argument("--no-readme", action="store_true")
+    args = parser.parse_args(argv)
+    results = json.loads(args.json.read_text())
+    bench = Path(__file__).resolve().parents[1]
+    args.json.with_suffix(".md").write_text(render(results, args.json.name, metrics=True) + "\n")
+    if not args.no_readme:
+        update_readme(bench / "README.md", results,
+                      os.path.relpath(args.json.resolve(), bench))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -247,7 +247,8 @@ def scrape_metrics(port: int, store: dict[str, Any]) -> None:
                                   if line.startswith("# TYPE ")}),
                  snippet=[line for line in samples
                           if any(k in line for k in ("request", "turn", "stream", "llm",
-                                                     "queue", "job"))][:60],
+                                                     "queue", "job"))
+                          and "_created" not in line and "_bucket" not in line][:60],
                  text=response.text)
 
 
