@@ -33,11 +33,15 @@ from pantheon_core.engine.memory import MemoryKeeper, load_history
 from pantheon_core.engine.recorder import TurnRecorder
 from pantheon_core.engine.steps import OpenStep, StepRunner, terminal_data, total_credits
 from pantheon_core.engine.tools import Toolkit
+from pantheon_core.errors import Unavailable
 from pantheon_core.ports.chat_model import ChatMessage
 from pantheon_core.ports.unit_of_work import UnitOfWork
 from pantheon_core.usecases.deps import Deps
 
 log = logging.getLogger("pantheon.engine")
+# Waits before loading a new turn again when the database is busy or briefly away (a full
+# pool under load): ~8 s in all, then the turn is left to the stale-turn sweep.
+PREPARE_RETRY_DELAYS_S = (0.25, 0.5, 1.0, 2.0, 4.0)
 SUMMARY_MAX_TOKENS = 500
 INTERRUPTED = ("interrupted", "The server stopped while this turn was running.")
 
@@ -56,7 +60,7 @@ class TurnRunner:
     async def run(self, turn: Turn) -> None:
         """Run ``turn``, just created by a send and still ``running``, to its end."""
         turn_id = turn.id
-        prepared = await self._prepare(turn)
+        prepared = await self._prepare_patiently(turn)
         runner, recorder = prepared.runner, prepared.runner.recorder
         await recorder.emit(EventType.TURN_STARTED, _started(runner.turn))
         failure: BaseException | None = None
@@ -82,6 +86,19 @@ class TurnRunner:
                 await self._finish(prepared, failure=failure, interrupted=interrupted,
                                    cancelled=recorder.cancel_seen and failure is None
                                    and not interrupted)
+
+    async def _prepare_patiently(self, turn: Turn) -> _Prepared:
+        """``_prepare`` (reads only), tried again while the database answers ``Unavailable``.
+        If it never does, the error propagates: the turn, still ``running`` with no heartbeat,
+        is ended as ``interrupted`` by the stale-turn sweep, so its stream still ends."""
+        for delay in PREPARE_RETRY_DELAYS_S:
+            try:
+                return await self._prepare(turn)
+            except Unavailable as exc:
+                log.warning("turn %s: cannot load it yet (%s); again in %s s",
+                            turn.id, exc.code, delay)
+                await anyio.sleep(delay)
+        return await self._prepare(turn)
 
     async def _prepare(self, turn: Turn) -> _Prepared:
         async with self.deps.uow() as uow:

@@ -135,3 +135,57 @@ async def test_cancel_is_noticed_between_heartbeats() -> None:
                 await app.uc.cancel_turn(actor, turn.id)
     await app.settle()
     assert (await app.uc.get_turn(actor, turn.id)).turn.status.value == "cancelled"
+
+
+async def test_a_turn_whose_database_is_busy_at_first_is_loaded_again_and_runs(
+        app: FakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full connection pool under load answers Unavailable for a moment: the new turn is
+    loaded again rather than left running without events."""
+    from contextlib import asynccontextmanager
+    from dataclasses import replace
+
+    from pantheon_core.engine import runner as runner_module
+    from pantheon_core.engine.runner import TurnRunner
+    from pantheon_core.errors import Unavailable
+    from pantheon_core.usecases.turns import BeginTurn
+
+    monkeypatch.setattr(runner_module, "PREPARE_RETRY_DELAYS_S", (0.0, 0.0, 0.0))
+    actor, room = await room_of(app, "Scout")
+    deps = app.uc.send_to_room.deps
+    turn = await BeginTurn(deps).__call__(actor, room.id, "Plan it")
+    refusals = iter(range(2))
+
+    @asynccontextmanager
+    async def busy_at_first():  # type: ignore[no-untyped-def]
+        if next(refusals, None) is not None:
+            raise Unavailable("The database is not answering right now.",
+                              code="database_unavailable")
+        async with deps.uow() as uow:
+            yield uow
+
+    await TurnRunner(replace(deps, uow=busy_at_first)).run(turn)
+    events = await all_events(app, actor, turn.id)
+    assert kinds(events)[0] == "turn_started" and kinds(events)[-1] == "turn_completed"
+    assert next(refusals, None) is None  # both refusals were met
+
+
+async def test_a_turn_whose_database_never_answers_is_left_for_the_sweep(
+        app: FakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from pantheon_core.engine import runner as runner_module
+    from pantheon_core.engine.runner import TurnRunner
+    from pantheon_core.errors import Unavailable
+    from pantheon_core.usecases.turns import BeginTurn
+
+    monkeypatch.setattr(runner_module, "PREPARE_RETRY_DELAYS_S", (0.0, 0.0))
+    actor, room = await room_of(app, "Scout")
+    deps = app.uc.send_to_room.deps
+    turn = await BeginTurn(deps).__call__(actor, room.id, "Plan it")
+
+    def down():  # type: ignore[no-untyped-def]
+        raise Unavailable("The database is not answering.", code="database_unavailable")
+
+    with pytest.raises(Unavailable):
+        await TurnRunner(replace(deps, uow=down)).run(turn)
+    assert (await app.uc.get_turn(actor, turn.id)).turn.status.value == "running"
