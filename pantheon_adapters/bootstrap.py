@@ -528,3 +528,10 @@ async def database_current(settings: Settings) -> dict[str, str | None]:
     from pantheon_adapters.sql import migrate
 
     return await anyio.to_thread.run_sync(migrate.status, settings.effective_database_url)
+
+
+def revision_known(revision: str | None) -> bool:
+    """Whether this code's migrations hold ``revision`` (unknown: a newer release's)."""
+    from pantheon_adapters.sql import migrate
+
+    return migrate.is_known_revision(revision)

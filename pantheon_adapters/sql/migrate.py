@@ -48,6 +48,15 @@ def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
 
+def is_known_revision(revision: str | None) -> bool:
+    """Whether this code's migrations hold ``revision`` (None, an empty database, is known).
+    A database at an unknown revision is *ahead* of this code: a newer release migrated it."""
+    if revision is None:
+        return True
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return any(r.revision == revision for r in script.walk_revisions())
+
+
 def status(url: str) -> dict[str, str | None]:
     """``{"current": revision or None, "head": revision}``; never creates a database."""
     head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()

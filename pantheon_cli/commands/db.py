@@ -12,6 +12,7 @@ from pantheon_adapters.bootstrap import (
     database_current,
     database_downgrade,
     database_upgrade,
+    revision_known,
 )
 from pantheon_cli.options import JsonFlag
 from pantheon_cli.runner import Invocation
@@ -49,7 +50,8 @@ def _migrate(ctx: typer.Context, move: Callable[[Settings, str], Awaitable[None]
     with run.out.status(f"{verb} the database to {revision}…"):
         run.database(move, settings, revision)
     status = run.database(database_current, settings)
-    run.out.emit(views.migration_data(settings.effective_database_url, status),
+    run.out.emit(views.migration_data(settings.effective_database_url, status,
+                                      current_known=revision_known(status.get("current"))),
                  views.migration_view)
 
 
@@ -59,5 +61,6 @@ def current(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     run = Invocation(ctx, as_json=as_json)
     settings = run.settings()
     status = run.database(database_current, settings)
-    run.out.emit(views.migration_data(settings.effective_database_url, status),
+    run.out.emit(views.migration_data(settings.effective_database_url, status,
+                                      current_known=revision_known(status.get("current"))),
                  views.migration_view)

@@ -103,8 +103,8 @@ def test_only_owners_may_grant_with_as(cli: Driver) -> None:
 def test_db_current_upgrade_downgrade(cli: Driver) -> None:
     before = cli.json("db", "current", user=None)
     assert before["current"] is None and before["head"]
-    assert not before["up_to_date"]
-    assert "behind" in cli.ok("db", "current", user=None).stdout
+    assert not before["up_to_date"] and before["state"] == "empty"
+    assert "empty: run pantheon db upgrade" in cli.ok("db", "current", user=None).stdout
 
     after = cli.json("db", "upgrade", user=None)
     assert after["current"] == after["head"] and after["up_to_date"]
@@ -220,3 +220,18 @@ def test_worker_starts_and_stops_on_sigterm(tmp_path: Path) -> None:
             worker.wait(timeout=30)
     assert worker.returncode == 0, log.read_text()
     assert "Pantheon worker" in log.read_text()
+
+
+def test_db_current_says_a_database_a_newer_release_migrated_is_ahead(cli: Driver,
+                                                                       tmp_path: Path) -> None:
+    """After a code rollback the database may be at a revision this code does not know:
+    "behind: run pantheon db upgrade" would be wrong (that upgrade fails)."""
+    import sqlite3
+
+    cli.ok("db", "upgrade", user=None)
+    with sqlite3.connect(tmp_path / "data" / "pantheon.db") as db:
+        db.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+    status = cli.json("db", "current", user=None)
+    assert status["current"] == "0099_from_the_future" and status["state"] == "ahead"
+    assert not status["up_to_date"]
+    assert "ahead of this code" in cli.ok("db", "current", user=None).stdout
