@@ -16,7 +16,6 @@ from pantheon_core.errors import Conflict
 from pantheon_core.ids import StepId, TurnId
 
 # Rows per INSERT: SQLite binds at most 32 766 parameters per statement (6 a row here).
-_BATCH = 1_000
 
 
 def _row(event: TurnEvent) -> dict[str, Any]:
@@ -46,10 +45,7 @@ class SqlEventRepository:
             return
         try:
             async with self._tx.savepoint():
-                for start in range(0, len(events), _BATCH):
-                    chunk = events[start:start + _BATCH]
-                    await self._tx.execute(turn_events.insert()
-                                           .values([_row(event) for event in chunk]))
+                await self._tx.insert_many(turn_events, [_row(event) for event in events])
         except IntegrityError as exc:
             if is_unique_violation(exc, "turn_id", "seq"):
                 first = events[0]

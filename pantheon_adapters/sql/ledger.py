@@ -17,7 +17,6 @@ from pantheon_core.domain.wallets import Bucket, EntryKind, LedgerEntry, credits
 from pantheon_core.errors import Conflict
 from pantheon_core.ids import UserId
 
-_BATCH = 500
 ledger = credit_transactions
 
 
@@ -56,9 +55,7 @@ class SqlLedgerRepository:
             return
         try:
             async with self._tx.savepoint():
-                for start in range(0, len(entries), _BATCH):
-                    chunk = entries[start:start + _BATCH]
-                    await self._tx.execute(ledger.insert().values([_row(e) for e in chunk]))
+                await self._tx.insert_many(ledger, [_row(e) for e in entries])
         except IntegrityError as exc:
             if is_unique_violation(exc, "idempotency_key"):
                 raise Conflict("This ledger entry is already recorded.",

@@ -48,6 +48,14 @@ class Tx:
         await self._begin(write=lock or _writes(statement))
         return await self._conn.execute(statement)
 
+    async def insert_many(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+        """One INSERT of ``rows``, sent as executemany: the statement is compiled once and
+        cached (a multi-row ``VALUES`` list is a new statement per batch size), and the driver
+        batches it (``insertmanyvalues`` on PostgreSQL)."""
+        if rows:
+            await self._begin(write=True)
+            await self._conn.execute(table.insert(), list(rows))
+
     async def first(self, statement: Executable, *, lock: bool = False) -> Row[Any] | None:
         return (await self.execute(statement, lock=lock)).first()
 
