@@ -16,6 +16,17 @@ BACKOFF_BASE_S = 0.05
 BACKOFF_CAP_S = 0.5
 HEALTH_CHECK_INTERVAL_S = 30
 
+# The opening of our Lua scripts: ``now`` in ms from ARGV[1], or ("" given) the Redis
+# server's clock, so every process counts time on one clock.
+LUA_NOW = """
+local now = tonumber(ARGV[1])
+if not now then
+  if redis.replicate_commands then redis.replicate_commands() end
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class RedisTimeouts:

@@ -9,7 +9,7 @@ import anyio
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from pantheon_adapters.redis_options import RedisTimeouts
+from pantheon_adapters.redis_options import LUA_NOW, RedisTimeouts
 from pantheon_core.errors import Unavailable
 from pantheon_core.ports.clock import Clock
 from pantheon_core.ports.rate_limiter import RateDecision, RateLimit
@@ -18,13 +18,7 @@ DEFAULT_PREFIX = "pantheon:rl:"
 
 # KEYS[1] the key. ARGV: now in ms ("" = the Redis server's clock), window in ms, limit, member.
 # Returns {allowed (1/0), ms until the oldest counted hit leaves the window}.
-_SLIDING_WINDOW = """
-local now = tonumber(ARGV[1])
-if not now then
-  if redis.replicate_commands then redis.replicate_commands() end
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+_SLIDING_WINDOW = LUA_NOW + """
 local window = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)

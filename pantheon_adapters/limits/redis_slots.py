@@ -9,7 +9,7 @@ import anyio
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from pantheon_adapters.redis_options import RedisTimeouts
+from pantheon_adapters.redis_options import LUA_NOW, RedisTimeouts
 from pantheon_core.errors import Unavailable
 from pantheon_core.ports.clock import Clock
 from pantheon_core.ports.slot_leases import SlotGrant, SlotPool
@@ -19,14 +19,7 @@ from pantheon_core.ports.slot_leases import SlotGrant, SlotPool
 DEFAULT_PREFIX = "pantheon:{slots}:"
 
 # Each script takes "now" in ms as ARGV[1] ("" = the Redis server's clock).
-_NOW = """
-local now = tonumber(ARGV[1])
-if not now then
-  if redis.replicate_commands then redis.replicate_commands() end
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-"""
+_NOW = LUA_NOW
 
 # The key lives at least as long as its longest lease.
 _KEEP_KEY = """
