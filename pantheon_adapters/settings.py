@@ -462,7 +462,7 @@ def normalize_database_url(url: str) -> str:
     and pick the async driver Pantheon uses for each."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+asyncpg://" + url[len(prefix):]
     if url.startswith("sqlite:///"):
         return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
     return url

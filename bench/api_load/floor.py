@@ -2,14 +2,14 @@
 
 A bare ASGI app (no framework, no middleware) on the same uvicorn (same loop, HTTP parser
 and worker count as ``pantheon serve``), reading the same database through the same
-driver stack (SQLAlchemy Core async + psycopg 3, a pool of the same size). Each request
+driver stack (SQLAlchemy Core async + asyncpg, a pool of the same size). Each request
 hashes the bearer token as Pantheon does (SHA-256) and answers with **one** statement that
 also does the authentication (a join on ``api_tokens``), serialised with ``json.dumps``.
 What Pantheon spends above this — its middleware, FastAPI's validation, the separate
 authentication, its units of work and repositories, pydantic output models — is its
 overhead over the floor of the stack.
 
-    uvicorn bench.api_load.floor:create_app --factory   (BENCH_FLOOR_DATABASE_URL=postgresql+psycopg://…)
+    uvicorn bench.api_load.floor:create_app --factory   (BENCH_FLOOR_DATABASE_URL=postgresql+asyncpg://…)
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ def server_url(database: str, host: str, port: int, user: str) -> str:
 
 
 def sqlalchemy_url(url: str) -> str:
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
 async def recreate_database(admin_url: str, name: str) -> None:

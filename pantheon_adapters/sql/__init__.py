@@ -1,7 +1,7 @@
 """The SQL adapter: repositories and the unit of work over SQLAlchemy Core, and migrations.
 
 Runs on SQLite (the embedded default, ``sqlite+aiosqlite``) and PostgreSQL
-(``postgresql+psycopg``). Domain entities stay plain dataclasses: every repository
-maps rows to entities and back explicitly. Only :mod:`pantheon_adapters.bootstrap`
-imports from here.
+(``postgresql+asyncpg`` in the app, ``postgresql+psycopg`` for migrations). Domain entities
+stay plain dataclasses: every repository maps rows to entities and back explicitly. Only
+:mod:`pantheon_adapters.bootstrap` imports from here.
 """

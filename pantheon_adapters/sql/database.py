@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -46,8 +44,7 @@ class Database:
             self.engine = create_async_engine(
                 self.url, echo=echo, pool_timeout=pool_timeout_s, pool_size=pool_size,
                 max_overflow=max_overflow,
-                # libpq counts whole seconds
-                connect_args={"connect_timeout": max(1, math.ceil(connect_timeout_s))})
+                connect_args={"timeout": connect_timeout_s})
             ping_when_idle(self.engine.sync_engine, ping_idle_s)
 
     def unit_of_work(self) -> UnitOfWork:

@@ -72,7 +72,8 @@ class SqlUnitOfWork:
         every connection is busy) is ``Unavailable`` (503 ``database_unavailable``), not a bug."""
         try:
             return await self._engine.connect()
-        except (PoolTimeout, DBAPIError) as exc:
+        except (PoolTimeout, DBAPIError, OSError, TimeoutError) as exc:
+            # asyncpg raises OSError (refused, unreachable) and TimeoutError while connecting
             raise Unavailable("The database is not answering right now; try again shortly.",
                               code="database_unavailable") from exc
 

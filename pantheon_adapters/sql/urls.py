@@ -1,15 +1,18 @@
 """Database URLs: the async driver the app runs on, and the sync one migrations run on.
 
-People paste ``postgres://…``, ``postgresql://…`` or ``sqlite:///…``; Pantheon runs
-PostgreSQL on psycopg 3 (which is both sync and async under one driver name) and
-SQLite on aiosqlite in the app and the standard ``sqlite3`` module in migrations.
+People paste ``postgres://…``, ``postgresql://…`` or ``sqlite:///…``. The app runs
+PostgreSQL on asyncpg and SQLite on aiosqlite; migrations and other blocking tools run on
+psycopg 3 and the standard ``sqlite3`` module. asyncpg: measured in ``bench/api_load``
+(200 clients, each streaming a turn, on 2 cores), it took a read's server CPU from 9.2 to
+6.8 ms and its p95 from 790 to 107 ms against psycopg's async mode, whose every statement
+registers and removes an event-loop reader.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.engine import URL, make_url
 
-_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
 
 
