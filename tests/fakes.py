@@ -28,7 +28,7 @@ from pantheon_core.domain.steps import Step
 from pantheon_core.domain.tools import FileAccess, ToolCallRecord
 from pantheon_core.domain.trash import Tombstone
 from pantheon_core.domain.turns import Turn, TurnStatus
-from pantheon_core.domain.usage import CallStatus, LlmCall
+from pantheon_core.domain.usage import CallStatus, LlmCall, UsageGrouping, UsageRow
 from pantheon_core.domain.users import User
 from pantheon_core.domain.wallets import ZERO, EntryKind, LedgerEntry, Wallet, credits
 from pantheon_core.errors import Conflict
@@ -345,6 +345,24 @@ class _Usage:
         if after is not None:
             calls = [c for c in calls if (c.created_at, c.id) > after]
         return calls[:limit]
+
+    async def sums_for_user(self, user_id: UserId, start: datetime, end: datetime, *,
+                            by: UsageGrouping) -> Sequence[UsageRow]:
+        if by not in ("model", "day"):
+            raise ValueError(f"Unknown grouping {by!r}: use 'model' or 'day'.")
+        sums: dict[str, UsageRow] = {}
+        for c in self.s.calls:
+            if c.user_id != user_id or not start <= c.created_at < end:
+                continue
+            key = (c.model_alias or c.model) if by == "model" else \
+                c.created_at.astimezone(UTC).date().isoformat()
+            row = sums.get(key, UsageRow(key))
+            sums[key] = UsageRow(key, row.calls + 1, row.prompt_tokens + c.prompt_tokens,
+                                 row.completion_tokens + c.completion_tokens,
+                                 row.cached_tokens + c.cached_tokens,
+                                 row.credits + c.credits_burned,
+                                 row.provider_cost_usd + c.provider_cost_usd)
+        return [sums[key] for key in sorted(sums)]
 
 
 class _Sessions:

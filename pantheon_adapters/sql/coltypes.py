@@ -1,4 +1,5 @@
-"""Column types shared by the tables: UTC timestamps, and money as exact decimals."""
+"""Column types shared by the tables: UTC timestamps (and their UTC day in SQL), and money as
+exact decimals."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Numeric
+from sqlalchemy import BigInteger, Date, DateTime, Numeric, cast, func, literal_column
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
@@ -36,6 +38,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
         return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+def utc_day(at: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """The UTC date of a ``UTCDateTime`` column, as SQL that groups and compares as a date.
+
+    PostgreSQL: ``CAST(timezone('UTC', at) AS DATE)`` (``(at AT TIME ZONE 'UTC')::date``,
+    whatever the session's time zone). SQLite: ``date(at)`` of the naive UTC text stored.
+    The constant is inlined, so that the expression in SELECT and in GROUP BY is the same
+    text for PostgreSQL.
+    """
+    if dialect == "postgresql":
+        return cast(func.timezone(literal_column("'UTC'"), at), Date)
+    return func.date(at, type_=Date)
 
 
 class ExactDecimal(TypeDecorator[Decimal]):

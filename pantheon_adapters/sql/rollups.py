@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
+from pantheon_adapters.sql.coltypes import utc_day
 from pantheon_adapters.sql.tables import (
     llm_call_events,
     usage_rollups_daily,
@@ -106,9 +107,7 @@ class SqlRollupRepository:
     # --- expression in SELECT and GROUP BY is the same text for PostgreSQL) ------------
 
     def _utc_day(self, at: ColumnElement[Any]) -> ColumnElement[Any]:
-        if self._pg:
-            return cast(func.timezone(literal_column("'UTC'"), at), Date)
-        return func.date(at, type_=Date)
+        return utc_day(at, self._tx.dialect)
 
     def _utc_month(self, at: ColumnElement[Any]) -> ColumnElement[Any]:
         if self._pg:

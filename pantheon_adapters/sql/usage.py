@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, or_, select
+from sqlalchemy import Row, and_, func, literal_column, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
+from pantheon_adapters.sql.coltypes import utc_day
 from pantheon_adapters.sql.tables import llm_call_events
 from pantheon_adapters.sql.tx import Tx
-from pantheon_core.domain.usage import CallStatus, LlmCall
+from pantheon_core.domain.usage import CallStatus, LlmCall, UsageGrouping, UsageRow
 from pantheon_core.ids import (
     AgentId,
     CallId,
@@ -62,7 +64,10 @@ class SqlUsageRepository:
     """``UsageRepository`` over ``llm_call_events``: append-only, so no update or delete.
 
     Rows carry their ids without foreign keys, so they outlive purged rooms and turns.
-    ``list_for_turn`` is by creation time, then attempt, then id.
+    ``list_for_turn`` is by creation time, then attempt, then id. ``sums_for_user`` is one
+    ``GROUP BY`` over the ``(user_id, created_at)`` index: the model key is
+    ``coalesce(nullif(model_alias, ''), model)``, the day key the UTC date (``utc_day``);
+    sums are exact (``ExactDecimal`` reads the sums of money columns back as ``Decimal``).
     """
 
     def __init__(self, tx: Tx) -> None:
@@ -93,3 +98,32 @@ class SqlUsageRepository:
                                     and_(table.c.created_at == at, table.c.id > call_id)))
         rows = await self._tx.rows(query.order_by(table.c.created_at, table.c.id).limit(limit))
         return [_call(row) for row in rows]
+
+    async def sums_for_user(self, user_id: UserId, start: datetime, end: datetime, *,
+                            by: UsageGrouping) -> Sequence[UsageRow]:
+        table = llm_call_events
+        key: ColumnElement[Any]
+        if by == "model":  # '' inlined: the same text in SELECT and GROUP BY on PostgreSQL
+            key = func.coalesce(func.nullif(table.c.model_alias, literal_column("''")),
+                                table.c.model)
+        elif by == "day":
+            key = utc_day(table.c.created_at, self._tx.dialect)
+        else:
+            raise ValueError(f"Unknown grouping {by!r}: use 'model' or 'day'.")
+        rows = await self._tx.rows(
+            select(key.label("key"), func.count().label("calls"),
+                   func.sum(table.c.prompt_tokens).label("prompt_tokens"),
+                   func.sum(table.c.completion_tokens).label("completion_tokens"),
+                   func.sum(table.c.cached_tokens).label("cached_tokens"),
+                   func.sum(table.c.credits_burned).label("credits"),
+                   func.sum(table.c.provider_cost_usd).label("provider_cost_usd"))
+            .where(table.c.user_id == user_id, table.c.created_at >= start,
+                   table.c.created_at < end)
+            .group_by(key))
+        # Sorted here: the database's collation may not order by code point (few groups).
+        return sorted((UsageRow(
+            key=row.key.isoformat() if isinstance(row.key, date) else row.key,
+            calls=int(row.calls), prompt_tokens=int(row.prompt_tokens),
+            completion_tokens=int(row.completion_tokens), cached_tokens=int(row.cached_tokens),
+            credits=Decimal(row.credits), provider_cost_usd=Decimal(row.provider_cost_usd))
+            for row in rows), key=lambda row: row.key)

@@ -15,8 +15,9 @@ from rich.table import Table
 from rich.text import Text
 
 from pantheon_cli.views.cells import NONE, excerpt, iso, label, when
+from pantheon_core.domain.usage import UsageRow
 from pantheon_core.domain.wallets import LedgerEntry, credits
-from pantheon_core.usecases.billing import Quote, ReconcileReport, UsageRow, WalletView
+from pantheon_core.usecases.billing import Quote, ReconcileReport, WalletView
 
 STAGES = {"usage": "Usage rows checked", "wallets": "Wallets checked"}
 

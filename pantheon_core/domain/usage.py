@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 from pantheon_core.ids import (
     AgentId,
@@ -54,3 +55,20 @@ class LlmCall:
     cached_tokens_reported: bool = True
     generation_id: str | None = None
     error_code: str | None = None
+
+
+UsageGrouping = Literal["model", "day"]
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """Sums over the LLM calls that share one key: a model (its alias; the provider's model
+    id where the alias is empty) or a UTC day (``YYYY-MM-DD``)."""
+
+    key: str
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    credits: Decimal = Decimal(0)
+    provider_cost_usd: Decimal = Decimal(0)

@@ -32,7 +32,7 @@ from pantheon_core.domain.steps import Step
 from pantheon_core.domain.tools import FileAccess, ToolCallRecord
 from pantheon_core.domain.trash import PurgeReason, Tombstone, TrashKind
 from pantheon_core.domain.turns import Turn
-from pantheon_core.domain.usage import LlmCall
+from pantheon_core.domain.usage import LlmCall, UsageGrouping, UsageRow
 from pantheon_core.domain.users import User
 from pantheon_core.domain.wallets import EntryKind, LedgerEntry, Wallet
 from pantheon_core.ids import (
@@ -155,6 +155,13 @@ class UsageRepository(Protocol):
                            limit: int = 1000) -> Sequence[LlmCall]:
         """Rows created in ``[start, end)`` (of one user, if given), by (created_at, id),
         strictly after the ``after`` cursor (for batches)."""
+        ...
+    async def sums_for_user(self, user_id: UserId, start: datetime, end: datetime, *,
+                            by: UsageGrouping) -> Sequence[UsageRow]:
+        """The user's calls created in ``[start, end)`` summed per ``model`` (the model alias,
+        or the provider's model id where the alias is empty) or per UTC ``day``
+        (``YYYY-MM-DD``): calls, tokens, and exact credits and provider cost, in one query.
+        By key, in code-point order; no calls, no rows."""
         ...
 
 

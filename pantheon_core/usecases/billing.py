@@ -14,7 +14,7 @@ from pantheon_core.actor import Actor
 from pantheon_core.domain.agents import ModelAlias, parse_alias
 from pantheon_core.domain.plans import PLANS, Plan, allowed_models
 from pantheon_core.domain.pricing import PricingVersion
-from pantheon_core.domain.usage import CallStatus, LlmCall
+from pantheon_core.domain.usage import CallStatus, LlmCall, UsageRow
 from pantheon_core.domain.wallets import (
     Bucket,
     LedgerEntry,
@@ -42,17 +42,6 @@ class WalletView:
     models: tuple[str, ...]
     burned_this_month: Decimal
     reserved: Decimal = Decimal(0)  # held by calls in progress (already out of the balances)
-
-
-@dataclass(frozen=True, slots=True)
-class UsageRow:
-    key: str  # the model alias, or the day (YYYY-MM-DD)
-    calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: int = 0
-    credits: Decimal = Decimal(0)
-    provider_cost_usd: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,27 +124,8 @@ class UsageReport(_Billing):
         start = start or month_start(self.deps.clock.now())
         if start >= end:
             raise InvalidInput("The start must be before the end.", code="invalid_range")
-        totals: dict[str, list[Decimal | int]] = defaultdict(lambda: [0, 0, 0, 0, Decimal(0),
-                                                                      Decimal(0)])
-        after: tuple[datetime, str] | None = None
         async with self.deps.uow() as uow:
-            while True:
-                batch = await uow.usage.list_between(start, end, user_id=user_id, after=after)
-                for call in batch:
-                    key = call.model_alias or call.model if by == "model" else \
-                        call.created_at.date().isoformat()
-                    row = totals[key]
-                    row[0] = int(row[0]) + 1
-                    row[1] = int(row[1]) + call.prompt_tokens
-                    row[2] = int(row[2]) + call.completion_tokens
-                    row[3] = int(row[3]) + call.cached_tokens
-                    row[4] = Decimal(row[4]) + call.credits_burned
-                    row[5] = Decimal(row[5]) + call.provider_cost_usd
-                if len(batch) < 1000:
-                    break
-                after = (batch[-1].created_at, batch[-1].id)
-        return [UsageRow(key, int(r[0]), int(r[1]), int(r[2]), int(r[3]), Decimal(r[4]),
-                         Decimal(r[5])) for key, r in sorted(totals.items())]
+            return await uow.usage.sums_for_user(user_id, start, end, by=by)
 
 
 class QuoteCall(_Billing):

@@ -11,8 +11,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from pantheon_core.domain.plans import Plan
+from pantheon_core.domain.usage import UsageRow
 from pantheon_core.domain.wallets import LedgerEntry, credits
-from pantheon_core.usecases.billing import Offer, Quote, UsageRow, WalletView
+from pantheon_core.usecases.billing import Offer, Quote, WalletView
 from pantheon_http.schemas.base import RequestModel
 
 CREDITS = "Credits as an exact decimal string, e.g. `\"0.450000\"`."

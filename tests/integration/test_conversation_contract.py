@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -20,7 +20,7 @@ from pantheon_core.domain.rooms import Room
 from pantheon_core.domain.sessions import DirectSession, Memory, RoomSession
 from pantheon_core.domain.steps import MANAGER_NAME, Step, StepKind, StepStatus, StepUsage
 from pantheon_core.domain.turns import AgentSnapshot, Turn, TurnStatus
-from pantheon_core.domain.usage import CallStatus, LlmCall
+from pantheon_core.domain.usage import CallStatus, LlmCall, UsageRow
 from pantheon_core.domain.users import User
 from pantheon_core.errors import Conflict
 from pantheon_core.ids import (
@@ -357,6 +357,98 @@ async def test_usage_rows_outlive_what_they_describe(uow: Factory) -> None:
         await work.commit()
     async with uow() as work:
         assert await work.usage.list_for_turn(gone.id) == [call]
+
+
+async def usage_of(uow: Factory, *calls: LlmCall) -> None:
+    async with uow() as work:
+        for call in calls:
+            await work.usage.add(call)
+        await work.commit()
+
+
+def a_call_of(user: User, *, at: datetime = T0, alias: str = "qwen",
+              model: str = "qwen/qwen3-235b-a22b-2507", tokens: tuple[int, int, int] = (
+                  1_000, 100, 10), credits: Decimal = Decimal("0.45"),
+              cost: Decimal = Decimal("0.00204000")) -> LlmCall:
+    """A call of ``user`` (its turn need not be stored): prompt, completion, cached tokens."""
+    turn = Turn(id=TurnId(new_id()), user_id=user.id, mode=TurnMode.DIRECT,
+                status=TurnStatus.COMPLETED, message="x", roster=(), selected=(),
+                created_at=at, direct_session_id=DirectSessionId(new_id()))
+    prompt, completion, cached = tokens
+    return replace(a_call(turn, StepId(new_id()), at=at), model_alias=alias, model=model,
+                   prompt_tokens=prompt, completion_tokens=completion, cached_tokens=cached,
+                   total_tokens=prompt + completion, credits_burned=credits,
+                   provider_cost_usd=cost)
+
+
+async def test_usage_sums_per_model_fall_back_to_the_model_without_an_alias(
+        uow: Factory) -> None:
+    ada, bob = a_user(), a_user("bob@example.com")
+    await seed(uow, ada, bob)
+    end = T0 + timedelta(days=1)
+    await usage_of(
+        uow,
+        a_call_of(ada, at=T0, alias="qwen", tokens=(1_000, 100, 10)),
+        a_call_of(ada, at=T0 + timedelta(hours=1), alias="qwen", tokens=(2_000, 200, 20),
+                  credits=Decimal("1.5"), cost=Decimal("0.1")),
+        a_call_of(ada, at=T0 + timedelta(hours=2), alias="deepseek", model="deepseek/v3",
+                  tokens=(5, 6, 0), credits=Decimal("0.000001"), cost=Decimal("0.00000001")),
+        a_call_of(ada, at=T0, alias="", model="openai/gpt-x", tokens=(7, 8, 1),
+                  credits=Decimal(0), cost=Decimal("0.5")),
+        a_call_of(ada, at=T0, alias="", model="openai/gpt-x", tokens=(1, 1, 1)),
+        a_call_of(ada, at=T0 - timedelta(microseconds=1), alias="before"),  # out: < start
+        a_call_of(ada, at=end, alias="at-end"),  # out: the end is exclusive
+        a_call_of(bob, at=T0, alias="qwen"),  # out: another user
+    )
+    async with uow() as work:
+        rows = await work.usage.sums_for_user(ada.id, T0, end, by="model")
+        assert await work.usage.sums_for_user(bob.id, end, end + timedelta(days=1),
+                                              by="model") == []
+    assert rows == [
+        UsageRow("deepseek", 1, 5, 6, 0, Decimal("0.000001"), Decimal("0.00000001")),
+        UsageRow("openai/gpt-x", 2, 8, 9, 2, Decimal("0.45"), Decimal("0.50204")),
+        UsageRow("qwen", 2, 3_000, 300, 30, Decimal("1.95"), Decimal("0.10204")),
+    ]
+
+
+async def test_usage_sums_per_utc_day_split_at_utc_midnight(uow: Factory) -> None:
+    ada, bob = a_user(), a_user("bob@example.com")
+    await seed(uow, ada, bob)
+    midnight = datetime(2026, 11, 27, tzinfo=UTC)
+    paris = timezone(timedelta(hours=2))
+    await usage_of(
+        uow,
+        a_call_of(ada, at=midnight - timedelta(microseconds=1)),
+        # 00:30 in UTC+2 is 22:30 UTC the day before
+        a_call_of(ada, at=datetime(2026, 11, 27, 0, 30, tzinfo=paris), alias="deepseek"),
+        a_call_of(ada, at=midnight, credits=Decimal("2")),
+        a_call_of(ada, at=midnight + timedelta(hours=23, minutes=59)),
+        a_call_of(ada, at=midnight + timedelta(days=1)),  # out: the end is exclusive
+        a_call_of(bob, at=midnight),  # out: another user
+    )
+    async with uow() as work:
+        rows = await work.usage.sums_for_user(ada.id, midnight - timedelta(days=1),
+                                              midnight + timedelta(days=1), by="day")
+    assert [(r.key, r.calls, r.credits) for r in rows] == [
+        ("2026-11-26", 2, Decimal("0.90")), ("2026-11-27", 2, Decimal("2.45"))]
+
+
+async def test_usage_sums_are_exact_decimals(uow: Factory) -> None:
+    ada = a_user()
+    await seed(uow, ada)
+    amounts = [SMALL, LARGE, Decimal("-0.000001"), Decimal("0.1"), Decimal("0.2")]
+    costs = [Decimal("0.00000001"), Decimal("0.1"), Decimal("0.2"), Decimal("1234567.89012345"),
+             Decimal(0)]
+    await usage_of(uow, *(a_call_of(ada, at=T0 + timedelta(seconds=i), credits=amount,
+                                    cost=cost)
+                          for i, (amount, cost) in enumerate(zip(amounts, costs, strict=True))))
+    async with uow() as work:
+        for by in ("model", "day"):
+            [row] = await work.usage.sums_for_user(ada.id, T0, T0 + timedelta(hours=1), by=by)
+            assert isinstance(row.credits, Decimal) and isinstance(row.provider_cost_usd, Decimal)
+            assert row.credits == sum(amounts) == Decimal("12345.978935")
+            assert row.provider_cost_usd == sum(costs) == Decimal("1234568.19012346")
+            assert row.calls == 5
 
 
 # --- sessions ------------------------------------------------------------------------
