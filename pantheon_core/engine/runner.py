@@ -109,7 +109,8 @@ class TurnRunner:
         meter = CreditMeter(self.deps, turn.user_id)
         recorder = TurnRecorder(
             turn, uow=self.deps.uow, events=self.deps.events, clock=self.deps.clock,
-            heartbeat_interval=timedelta(seconds=self.deps.engine.heartbeat_interval_s))
+            heartbeat_interval=timedelta(seconds=self.deps.engine.heartbeat_interval_s),
+            delta_interval=timedelta(seconds=self.deps.engine.delta_interval_s))
         runner = StepRunner(turn=turn, pricing=pricing, manager_alias=manager,
                             recorder=recorder, policy=self.deps.engine,
                             caller=ModelCaller(self.deps.chat, self.deps.clock, self.deps.engine,

@@ -89,10 +89,17 @@ class StepRunner:
 
         async def on_delta(text: str) -> None:
             open_step.streamed.append(text)
-            await self.recorder.emit(EventType.STEP_DELTA, {"text": text}, step_id=step.id)
+            await self.recorder.delta(step.id, text)
 
-        return await self.caller.call(request, scope=scope, price=price, pricing=self.pricing,
-                                      sink=open_step.calls, on_delta=on_delta if stream else None)
+        try:
+            result = await self.caller.call(request, scope=scope, price=price,
+                                            pricing=self.pricing, sink=open_step.calls,
+                                            on_delta=on_delta if stream else None)
+        except Exception:
+            await self.recorder.release_delta()
+            raise
+        await self.recorder.release_delta()
+        return result
 
     async def converse(self, open_step: OpenStep, messages: Sequence[ChatMessage], *,
                        purpose: Purpose) -> CallResult:

@@ -53,6 +53,7 @@ class EnginePolicy:
     first_token_timeout_s: float = 45.0
     call_timeout_s: float = 180.0
     flush_interval_s: float = 0.5  # how often streamed events reach the database
+    delta_interval_s: float = 0.1  # a step's streamed text: at most one step_delta this often
     heartbeat_interval_s: float = 5.0
     stale_after_s: float = 60.0  # a running turn without heartbeat for this long is orphaned
     max_output_tokens: int = 1200
