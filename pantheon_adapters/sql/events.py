@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, delete, select, tuple_
 
-from pantheon_adapters.sql.errors import is_unique_violation
 from pantheon_adapters.sql.tables import turn_events
 from pantheon_adapters.sql.tx import Tx
 from pantheon_core.domain.events import EventType, TurnEvent
@@ -32,9 +30,11 @@ def _event(row: Row[Any]) -> TurnEvent:
 class SqlEventRepository:
     """``EventRepository`` over ``turn_events``, keyed by ``(turn_id, seq)``.
 
-    ``append`` writes a batch in one multi-row ``INSERT``. A ``(turn_id, seq)`` that is
-    already stored raises ``Conflict(code="duplicate_event")``, stores nothing of the
-    batch, and leaves the unit of work usable.
+    ``append`` writes a batch in one ``INSERT … ON CONFLICT DO NOTHING`` (no savepoint: a
+    turn's runner appends every half second, and a savepoint is two more round trips). A
+    ``(turn_id, seq)`` that is already stored raises ``Conflict(code="duplicate_event")``,
+    stores nothing of the batch (the rows it did store are deleted again), and leaves the
+    unit of work usable.
     """
 
     def __init__(self, tx: Tx) -> None:
@@ -43,16 +43,18 @@ class SqlEventRepository:
     async def append(self, events: Sequence[TurnEvent]) -> None:
         if not events:
             return
-        try:
-            async with self._tx.savepoint():
-                await self._tx.insert_many(turn_events, [_row(event) for event in events])
-        except IntegrityError as exc:
-            if is_unique_violation(exc, "turn_id", "seq"):
-                first = events[0]
-                raise Conflict("These turn events are already stored.", code="duplicate_event",
-                               details={"turn_id": first.turn_id,
-                                        "seqs": [event.seq for event in events]}) from exc
-            raise
+        stored = await self._tx.insert_new(turn_events, [_row(event) for event in events],
+                                           turn_events.c.turn_id, turn_events.c.seq)
+        if len(stored) == len(events):
+            return
+        if stored:
+            await self._tx.execute(delete(turn_events).where(
+                tuple_(turn_events.c.turn_id, turn_events.c.seq).in_(
+                    [(row.turn_id, row.seq) for row in stored])))
+        first = events[0]
+        raise Conflict("These turn events are already stored.", code="duplicate_event",
+                       details={"turn_id": first.turn_id,
+                                "seqs": [event.seq for event in events]})
 
     async def list_after(self, turn_id: TurnId, *, after: int,
                          limit: int = 10_000) -> Sequence[TurnEvent]:

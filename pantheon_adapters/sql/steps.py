@@ -7,9 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Row, select, update
-from sqlalchemy.exc import IntegrityError
 
-from pantheon_adapters.sql.errors import is_unique_violation
 from pantheon_adapters.sql.tables import turn_steps
 from pantheon_adapters.sql.tx import Tx
 from pantheon_core.domain.agents import ModelAlias
@@ -52,7 +50,8 @@ class SqlStepRepository:
     """``StepRepository`` over ``turn_steps``.
 
     ``(turn_id, index)`` is unique: adding a second step at a taken index raises
-    ``Conflict(code="duplicate_step")`` and leaves the unit of work usable.
+    ``Conflict(code="duplicate_step")`` and leaves the unit of work usable (the INSERT skips
+    a clash instead of failing, so no savepoint is needed).
     ``list_for_turns`` returns the turns in the order their ids were given, each turn's
     steps by index.
     """
@@ -61,15 +60,10 @@ class SqlStepRepository:
         self._tx = tx
 
     async def add(self, step: Step) -> None:
-        try:
-            async with self._tx.savepoint():
-                await self._tx.execute(turn_steps.insert().values(_row(step)))
-        except IntegrityError as exc:
-            if is_unique_violation(exc, "turn_id", "index"):
-                raise Conflict(f"Turn {step.turn_id} already has a step {step.index}.",
-                               code="duplicate_step",
-                               details={"turn_id": step.turn_id, "index": step.index}) from exc
-            raise
+        if not await self._tx.insert_new(turn_steps, [_row(step)], turn_steps.c.id):
+            raise Conflict(f"Turn {step.turn_id} already has a step {step.index}.",
+                           code="duplicate_step",
+                           details={"turn_id": step.turn_id, "index": step.index})
 
     async def update(self, step: Step) -> None:
         await self._tx.execute(update(turn_steps).where(turn_steps.c.id == step.id)
