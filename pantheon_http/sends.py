@@ -49,7 +49,7 @@ async def answer_send(request: Request, response: Response, use_cases: UseCases,
         response.headers["Location"] = snapshot_url(request, turn.id)
         return TurnAccepted(turn=TurnOut.of(turn), stream_url=stream_url(request, turn.id),
                             snapshot_url=snapshot_url(request, turn.id))
-    events = await use_cases.stream_turn_events(actor, turn.id, after=0)
+    events = use_cases.stream_turn_events.of_new_turn(actor, turn)
     return TurnEventStream(events, fmt, keepalive_s=keepalive_s(request),
                            headers={"X-Turn-ID": turn.id,
                                     "Content-Location": snapshot_url(request, turn.id)})

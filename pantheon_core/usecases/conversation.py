@@ -37,10 +37,21 @@ async def owned_turn(uow: UnitOfWork, actor: Actor, turn_id: str, *,
 
 
 async def replay(deps: Deps, turn_id: TurnId, after: int, *,
-                 follow: bool) -> AsyncIterator[TurnEvent]:
+                 follow: bool, live_first: bool = False) -> AsyncIterator[TurnEvent]:
     """Events with ``seq > after`` in order, ending with the terminal event; with
-    ``follow`` it waits for live ones, otherwise it stops at what exists now."""
+    ``follow`` it waits for live ones, otherwise it stops at what exists now.
+
+    ``live_first``: for a turn this process has just created, whose events are all still
+    in the live fan-out (none is durable yet): start there, and read the database only if
+    the fan-out cannot give the next event (the usual loop below)."""
     last = after
+    if live_first:
+        async for event in deps.events.subscribe(turn_id, after=last,
+                                                 wait_s=deps.engine.stream_wait_s):
+            yield event
+            last = event.seq
+            if event.is_terminal:
+                return
     while True:
         async with deps.uow() as uow:
             stored = await uow.events.list_after(turn_id, after=last)
@@ -106,6 +117,13 @@ class StreamTurnEvents(UseCase):
         async with self.deps.uow() as uow:
             turn = await owned_turn(uow, actor, turn_id)
         return replay(self.deps, turn.id, after, follow=True)
+
+    def of_new_turn(self, actor: Actor, turn: Turn) -> AsyncIterator[TurnEvent]:
+        """The whole stream of ``turn``, which the actor's send has just created: no
+        database read to find it, and its events from the live fan-out first."""
+        if turn.user_id != actor.user_id:
+            raise not_found("turn", turn.id)
+        return replay(self.deps, turn.id, 0, follow=True, live_first=True)
 
 
 class CancelTurn(UseCase):

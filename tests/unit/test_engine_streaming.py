@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 from pantheon_core.domain.events import fold
-from pantheon_core.errors import Conflict
+from pantheon_core.errors import Conflict, NotFound
 from tests.fake_chat import Reply
 from tests.fakes import FakeApp
 from tests.unit.engine_helpers import all_events, kinds, room_of, run_turn
@@ -189,3 +189,22 @@ async def test_a_turn_whose_database_never_answers_is_left_for_the_sweep(
     with pytest.raises(Unavailable):
         await TurnRunner(replace(deps, uow=down)).run(turn)
     assert (await app.uc.get_turn(actor, turn.id)).turn.status.value == "running"
+
+
+async def test_the_senders_stream_of_a_new_turn_is_the_durable_sequence(app: FakeApp) -> None:
+    actor, room = await room_of(app, "Scout", "Critic")
+    app.chat.queue("worker", Reply("a b c d", chunk_delay_s=0.01), Reply("e f", chunk_delay_s=0.01))
+    turn = await app.uc.send_to_room(actor, room.id, "Go")
+    live = [event async for event in app.uc.stream_turn_events.of_new_turn(actor, turn)]
+    await app.settle()
+    assert live == await all_events(app, actor, turn.id)
+    assert live[-1].is_terminal
+
+
+async def test_only_the_sender_may_stream_a_new_turn_that_way(app: FakeApp) -> None:
+    actor, room = await room_of(app, "Scout")
+    other, _ = await room_of(app, email="bo@example.com")
+    turn = await app.uc.send_to_room(actor, room.id, "Go")
+    with pytest.raises(NotFound):
+        app.uc.stream_turn_events.of_new_turn(other, turn)
+    await app.settle()
