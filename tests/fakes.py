@@ -530,6 +530,20 @@ class _Credentials:
     async def get_session(self, token_hash: str) -> AuthSession | None:
         return self.s.sessions.get(token_hash)
 
+    async def get_session_with_user(
+            self, token_hash: str) -> tuple[AuthSession, User | None, frozenset[Role]] | None:
+        session = self.s.sessions.get(token_hash)
+        if session is None:
+            return None
+        user, roles = self._holder(session.user_id)
+        return session, user, roles
+
+    def _holder(self, user_id: UserId) -> tuple[User | None, frozenset[Role]]:
+        user = self.s.users.get(user_id)
+        if user is None:
+            return None, frozenset()
+        return user, frozenset(r for u, r in self.s.roles if u == user_id)
+
     async def update_session(self, session: AuthSession) -> None:
         self.s.sessions[session.token_hash] = session
 
@@ -539,8 +553,13 @@ class _Credentials:
     async def get_api_token(self, token_id: ApiTokenId) -> ApiToken | None:
         return self.s.tokens.get(token_id)
 
-    async def get_api_token_by_hash(self, token_hash: str) -> ApiToken | None:
-        return next((t for t in self.s.tokens.values() if t.token_hash == token_hash), None)
+    async def get_api_token_with_user(
+            self, token_hash: str) -> tuple[ApiToken, User | None, frozenset[Role]] | None:
+        token = next((t for t in self.s.tokens.values() if t.token_hash == token_hash), None)
+        if token is None:
+            return None
+        user, roles = self._holder(token.user_id)
+        return token, user, roles
 
     async def list_api_tokens(self, user_id: UserId) -> Sequence[ApiToken]:
         tokens = [t for t in self.s.tokens.values() if t.user_id == user_id]

@@ -6,11 +6,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, or_, select, update
+from sqlalchemy import Row, Select, Table, delete, or_, select, update
 
-from pantheon_adapters.sql.tables import api_tokens, auth_sessions, magic_links
+from pantheon_adapters.sql.tables import (
+    admin_roles,
+    api_tokens,
+    auth_sessions,
+    magic_links,
+    users,
+)
 from pantheon_adapters.sql.tx import Tx
+from pantheon_core.actor import Role
 from pantheon_core.domain.credentials import ApiToken, AuthSession, MagicLink
+from pantheon_core.domain.users import User, UserStatus
 from pantheon_core.ids import ApiTokenId, MagicLinkId, SessionId, UserId
 
 
@@ -30,6 +38,31 @@ def _token(row: Row[Any]) -> ApiToken:
                     token_hash=row.token_hash, hint=row.hint, created_at=row.created_at,
                     expires_at=row.expires_at, last_used_at=row.last_used_at,
                     revoked_at=row.revoked_at)
+
+
+def _with_user(credentials: Table, token_hash: str) -> Select[Any]:
+    """The credential of this hash, its user's columns (``users.id`` as ``user_found``,
+    ``created_at`` as ``user_created_at``; NULL if the user is gone) and one row per stored
+    role of the user (``role`` NULL if none)."""
+    return (
+        select(credentials, users.c.id.label("user_found"), users.c.email, users.c.status,
+               users.c.display_name, users.c.created_at.label("user_created_at"),
+               admin_roles.c.role)
+        .select_from(credentials
+                     .outerjoin(users, users.c.id == credentials.c.user_id)
+                     .outerjoin(admin_roles, admin_roles.c.user_id == users.c.id))
+        .where(credentials.c.token_hash == token_hash))
+
+
+def _holder(rows: Sequence[Row[Any]]) -> tuple[User | None, frozenset[Role]]:
+    """The user and roles of :func:`_with_user`'s rows (at least one)."""
+    first = rows[0]
+    if first.user_found is None:
+        return None, frozenset()
+    user = User(id=UserId(first.user_found), email=first.email,
+                created_at=first.user_created_at, status=UserStatus(first.status),
+                display_name=first.display_name)
+    return user, frozenset(Role(row.role) for row in rows if row.role is not None)
 
 
 def _session_row(session: AuthSession) -> dict[str, Any]:
@@ -52,6 +85,8 @@ class SqlCredentialRepository:
       number of concurrent callers exactly one sees ``True``.
     - ``list_api_tokens`` is newest first (ties by id, descending), revoked ones included.
     - ``purge_expired`` deletes used or expired links and expired sessions.
+    - ``get_api_token_with_user`` and ``get_session_with_user`` are one ``SELECT`` of the
+      credential ``LEFT JOIN users LEFT JOIN admin_roles`` (a row per role).
     """
 
     def __init__(self, tx: Tx) -> None:
@@ -83,6 +118,14 @@ class SqlCredentialRepository:
                                    .where(auth_sessions.c.token_hash == token_hash))
         return None if row is None else _session(row)
 
+    async def get_session_with_user(
+            self, token_hash: str) -> tuple[AuthSession, User | None, frozenset[Role]] | None:
+        rows = await self._tx.rows(_with_user(auth_sessions, token_hash))
+        if not rows:
+            return None
+        user, roles = _holder(rows)
+        return _session(rows[0]), user, roles
+
     async def update_session(self, session: AuthSession) -> None:
         await self._tx.execute(update(auth_sessions).where(auth_sessions.c.id == session.id)
                                .values(_session_row(session)))
@@ -94,10 +137,13 @@ class SqlCredentialRepository:
         row = await self._tx.first(select(api_tokens).where(api_tokens.c.id == token_id))
         return None if row is None else _token(row)
 
-    async def get_api_token_by_hash(self, token_hash: str) -> ApiToken | None:
-        row = await self._tx.first(select(api_tokens)
-                                   .where(api_tokens.c.token_hash == token_hash))
-        return None if row is None else _token(row)
+    async def get_api_token_with_user(
+            self, token_hash: str) -> tuple[ApiToken, User | None, frozenset[Role]] | None:
+        rows = await self._tx.rows(_with_user(api_tokens, token_hash))
+        if not rows:
+            return None
+        user, roles = _holder(rows)
+        return _token(rows[0]), user, roles
 
     async def list_api_tokens(self, user_id: UserId) -> Sequence[ApiToken]:
         rows = await self._tx.rows(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from pantheon_core.actor import Actor
+from pantheon_core.actor import Actor, Role
 from pantheon_core.domain.credentials import (
     SESSION_PREFIX,
     AuthSession,
@@ -124,11 +124,12 @@ class AuthenticateSession(UseCase):
     async def __call__(self, token: str) -> Actor:
         now = self.deps.clock.now()
         async with self.deps.uow() as uow:
-            session = await uow.credentials.get_session(hash_secret(token))
-            if session is None or not session.is_valid(now):
-                raise Unauthenticated("Your session has ended; sign in again.",
-                                      code="session_expired")
-            return await actor_for(uow, session.user_id)
+            found = await uow.credentials.get_session_with_user(hash_secret(token))
+        if found is None or not found[0].is_valid(now):
+            raise Unauthenticated("Your session has ended; sign in again.",
+                                  code="session_expired")
+        _, user, roles = found
+        return actor_of(user, roles)
 
 
 class Logout(UseCase):
@@ -191,9 +192,14 @@ def ensure_active(user: User) -> None:
 
 
 async def actor_for(uow: UnitOfWork, user_id: UserId) -> Actor:
-    found = await uow.users.get_with_roles(user_id)
-    if found is None:
+    user, roles = await uow.users.get_with_roles(user_id) or (None, frozenset())
+    return actor_of(user, roles)
+
+
+def actor_of(user: User | None, roles: frozenset[Role]) -> Actor:
+    """The actor of a credential's user: ``not_authenticated`` when the account is gone,
+    ``account_suspended`` when it is suspended."""
+    if user is None:
         raise Unauthenticated("This account no longer exists.", code="not_authenticated")
-    user, roles = found
     ensure_active(user)
     return Actor(user_id=user.id, roles=roles, email=user.email)

@@ -381,8 +381,9 @@ async def test_api_tokens_listed_newest_first_revoked_included(uow: Factory) -> 
         await work.commit()
     async with uow() as work:
         assert await work.credentials.get_api_token(tokens[0].id) == tokens[0]
-        assert await work.credentials.get_api_token_by_hash("1" * 64) == tokens[1]
-        assert await work.credentials.get_api_token_by_hash("x") is None
+        assert await work.credentials.get_api_token_with_user("1" * 64) == (
+            tokens[1], user, frozenset())
+        assert await work.credentials.get_api_token_with_user("x") is None
         used = replace(tokens[1].revoked(T0 + timedelta(days=5)),
                        last_used_at=T0 + timedelta(days=4))
         await work.credentials.update_api_token(used)
@@ -390,6 +391,44 @@ async def test_api_tokens_listed_newest_first_revoked_included(uow: Factory) -> 
     async with uow() as work:
         assert await work.credentials.list_api_tokens(user.id) == [tokens[2], used, tokens[0]]
         assert await work.credentials.list_api_tokens(other.id) == []
+
+
+async def test_a_credential_comes_with_its_user_and_roles_in_one_lookup(uow: Factory) -> None:
+    """What authenticating a request reads: a token (or session) by hash, its user as
+    stored (a suspended one too) and the user's stored roles; revoked and expired
+    credentials too (the use case refuses them)."""
+    zoe, bob = a_user("zoe@example.com"), a_user("bob@example.com")
+    bob = replace(bob, status=UserStatus.SUSPENDED, display_name="Bob")
+    await seed(uow, zoe, bob)
+    token = ApiToken(id=ApiTokenId(new_id()), user_id=zoe.id, name="ci", token_hash="z" * 64,
+                     hint="pan_…zzzz", created_at=T0, expires_at=T0 + timedelta(days=1),
+                     last_used_at=T0 + timedelta(hours=1))
+    revoked = replace(token, id=ApiTokenId(new_id()), user_id=bob.id, token_hash="b" * 64,
+                      expires_at=None, last_used_at=None, revoked_at=T0 + timedelta(hours=2))
+    session = AuthSession(id=SessionId(new_id()), user_id=zoe.id, token_hash="s" * 64,
+                          created_at=T0, expires_at=T0 + timedelta(days=30))
+    ended = replace(session, id=SessionId(new_id()), user_id=bob.id, token_hash="e" * 64,
+                    expires_at=T0 + timedelta(days=1), revoked_at=T0 + timedelta(hours=3))
+    async with uow() as work:
+        for role in (Role.OWNER, Role.ANALYST):
+            await work.users.set_role(zoe.id, role, granted=True, now=T0)
+        for credential in (token, revoked):
+            await work.credentials.add_api_token(credential)
+        for auth in (session, ended):
+            await work.credentials.add_session(auth)
+        await work.commit()
+    async with uow() as work:
+        both = frozenset({Role.OWNER, Role.ANALYST})
+        assert await work.credentials.get_api_token_with_user(token.token_hash) == (
+            token, zoe, both)
+        assert await work.credentials.get_api_token_with_user(revoked.token_hash) == (
+            revoked, bob, frozenset())
+        assert await work.credentials.get_api_token_with_user(session.token_hash) is None
+        assert await work.credentials.get_session_with_user(session.token_hash) == (
+            session, zoe, both)
+        assert await work.credentials.get_session_with_user(ended.token_hash) == (
+            ended, bob, frozenset())
+        assert await work.credentials.get_session_with_user(token.token_hash) is None
 
 
 async def test_purge_expired_removes_used_or_expired_links_and_expired_sessions(

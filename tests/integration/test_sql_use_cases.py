@@ -9,16 +9,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
 from pantheon_adapters.events.memory import InProcessTurnEvents
 from pantheon_adapters.sql.database import Database
 from pantheon_adapters.tasks.inprocess import InProcessTasks
-from pantheon_core.actor import Actor
+from pantheon_core.actor import Actor, Role
 from pantheon_core.domain.modes import RoomMode, TurnMode
 from pantheon_core.domain.rooms import Room
-from pantheon_core.errors import Conflict, InvalidInput, Unauthenticated
+from pantheon_core.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from pantheon_core.ids import RoomId
 from pantheon_core.usecases.catalog import UseCases
 from pantheon_core.usecases.deps import Deps
@@ -126,6 +127,44 @@ async def test_sign_in_sessions_tokens_roles_and_purge(sql_app: SqlApp) -> None:
         await uc.authenticate_session(signed_in.session_token)
     sql_app.clock.advance(days=31)
     assert await uc.purge_expired_credentials() == 2  # the used link, the ended session
+
+
+async def test_credentials_authenticate_with_roles_and_refuse_suspended_users(
+        sql_app: SqlApp) -> None:
+    """A token or a session is read with its user and roles (one statement); a token's use
+    is recorded at most once a minute, and not when its user is suspended."""
+    uc, clock = sql_app.uc, sql_app.clock
+    await uc.request_magic_link("ada@example.com", client="127.0.0.1")
+    signed_in = await uc.verify_magic_link(sql_app.mailer.last_link_token())
+    await uc.set_role(Actor.operator(), "ada@example.com", "analyst", granted=True)
+    ada = await uc.authenticate_session(signed_in.session_token)
+    assert ada.user_id == signed_in.user.id and ada.roles == {Role.ANALYST}
+    issued = await uc.create_api_token(ada, name="ci")
+
+    async def last_used() -> object:
+        return [t.last_used_at for t in await uc.list_api_tokens(ada)]
+
+    first = clock.now()
+    assert (await uc.authenticate_api_token(issued.secret)).roles == {Role.ANALYST}
+    clock.advance(seconds=60)
+    await uc.authenticate_api_token(issued.secret)
+    assert await last_used() == [first]  # not again within the minute
+    clock.advance(seconds=1)
+    await uc.authenticate_api_token(issued.secret)
+    assert await last_used() == [clock.now()]
+
+    await uc.admin_set_user_status(Actor.operator(), "ada@example.com", suspended=True,
+                                   reason="abuse report")
+    clock.advance(minutes=5)
+    for authenticate, secret in ((uc.authenticate_api_token, issued.secret),
+                                 (uc.authenticate_session, signed_in.session_token)):
+        with pytest.raises(Forbidden) as refused:
+            await authenticate(secret)
+        assert refused.value.code == "account_suspended"
+    assert await last_used() == [first + timedelta(seconds=61)]
+    with pytest.raises(Unauthenticated) as unknown:
+        await uc.authenticate_api_token("pan_unknown")
+    assert unknown.value.code == "invalid_token"
 
 
 async def test_concurrent_sends_queue_on_the_room_and_consume_the_pending_mode_once(

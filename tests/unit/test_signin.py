@@ -130,6 +130,21 @@ async def test_api_tokens_expire(app: FakeApp) -> None:
         await app.uc.authenticate_api_token(issued.secret)
 
 
+async def test_credentials_of_an_account_that_is_gone_are_not_authenticated(
+        app: FakeApp) -> None:
+    await app.uc.request_magic_link("alice@example.com", client="c")
+    signed = await app.uc.verify_magic_link(app.mailer.last_link_token())
+    actor = await app.uc.authenticate_session(signed.session_token)
+    issued = await app.uc.create_api_token(actor, name="ci")
+    del app.store.users[signed.user.id]  # the SQL schema cascades; the read still copes
+    for authenticate, secret in ((app.uc.authenticate_api_token, issued.secret),
+                                 (app.uc.authenticate_session, signed.session_token)):
+        with pytest.raises(Unauthenticated) as err:
+            await authenticate(secret)
+        assert err.value.code == "not_authenticated"
+    assert app.store.tokens[issued.token.id].last_used_at is None
+
+
 class _Verifier:
     def __init__(self, identity: ExternalIdentity) -> None:
         self.identity = identity
