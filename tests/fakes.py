@@ -312,7 +312,7 @@ class _Events:
     def __init__(self, s: Store) -> None:
         self.s = s
 
-    async def append(self, events: Sequence[TurnEvent]) -> None:
+    async def append(self, events: Sequence[TurnEvent], *, alone: bool = False) -> None:
         keys = [(e.turn_id, e.seq) for e in events]
         if len(set(keys)) < len(keys) or any(k in self.s.events for k in keys):
             raise Conflict("events already stored", code="duplicate_event")

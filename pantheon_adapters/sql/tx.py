@@ -44,8 +44,10 @@ class Tx:
         self._writer = False
         self._autocommit = False  # PostgreSQL: reading outside a transaction
 
-    async def execute(self, statement: Executable, *, lock: bool = False) -> CursorResult[Any]:
-        await self._begin(write=lock or _writes(statement))
+    async def execute(self, statement: Executable, *, lock: bool = False,
+                      alone: bool = False) -> CursorResult[Any]:
+        """Run ``statement``; ``alone``: see :meth:`insert_new`."""
+        await self._begin_for(write=lock or _writes(statement), alone=alone)
         return await self._conn.execute(statement)
 
     async def insert_many(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -57,16 +59,21 @@ class Tx:
             await self._conn.execute(table.insert(), list(rows))
 
     async def insert_new(self, table: Table, rows: Sequence[dict[str, Any]],
-                         *returning: ColumnElement[Any]) -> Sequence[Row[Any]]:
+                         *returning: ColumnElement[Any],
+                         alone: bool = False) -> Sequence[Row[Any]]:
         """INSERT ``rows``, skipping any that would break a unique key (``ON CONFLICT DO
         NOTHING``), in one round trip; the ``returning`` columns of the rows stored.
 
         Where a savepoint around a plain INSERT costs two more round trips (``SAVEPOINT``,
         ``RELEASE``) to keep the unit of work usable after a clash, a clash here is no error
-        at all: the caller compares what was stored with what it sent."""
+        at all: the caller compares what was stored with what it sent.
+
+        ``alone``: the unit of work's only write (the caller's promise). On PostgreSQL, if
+        no transaction has begun, it runs in autocommit — one statement is atomic by itself
+        — saving the BEGIN and COMMIT round trips; any later write still begins one."""
         if not rows:
             return []
-        await self._begin(write=True)
+        await self._begin_for(write=True, alone=alone)
         statement = self.insert(table).on_conflict_do_nothing().returning(*returning)
         return (await self._conn.execute(statement, list(rows))).all()
 
@@ -97,6 +104,12 @@ class Tx:
 
     async def close(self) -> None:
         await self._conn.close()
+
+    async def _begin_for(self, *, write: bool, alone: bool) -> None:
+        if write and alone and self.dialect == "postgresql" and (
+                self._autocommit or not self._conn.in_transaction()):
+            write = False  # a write of its own: in autocommit, like a read
+        await self._begin(write=write)
 
     async def _begin(self, *, write: bool) -> None:
         if self.dialect == "postgresql":

@@ -122,12 +122,16 @@ class TurnRecorder:
                     await uow.steps.add(step)
                 if finished_step is not None:
                     await uow.steps.update(finished_step)
+                beat = finished_turn is None and (
+                    heartbeat or now - (self.turn.heartbeat_at or now) >= self._beat)
                 if events:
-                    await uow.events.append(events)
+                    # Most flushes store only events: then as a write of its own.
+                    await uow.events.append(events, alone=not (
+                        new_steps or finished_step or finished_turn or beat))
                 if finished_turn is not None:
                     self.turn = replace(finished_turn, last_seq=self._seq, heartbeat_at=now)
                     await uow.turns.update(self.turn)
-                elif heartbeat or now - (self.turn.heartbeat_at or now) >= self._beat:
+                elif beat:
                     stored = await uow.turns.touch(self.turn.id, last_seq=self._seq,
                                                    heartbeat_at=now)
                     if stored is not None:

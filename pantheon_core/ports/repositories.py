@@ -136,8 +136,13 @@ class StepRepository(Protocol):
 
 
 class EventRepository(Protocol):
-    async def append(self, events: Sequence[TurnEvent]) -> None:
-        """Store events; a (turn_id, seq) pair is stored at most once (a clash is an error)."""
+    async def append(self, events: Sequence[TurnEvent], *, alone: bool = False) -> None:
+        """Store events; a (turn_id, seq) pair is stored at most once (a clash is an error).
+
+        ``alone``: the caller promises this is its unit of work's only write, so an adapter
+        may store the batch at once, as a transaction of its own (committing the unit of
+        work is then a no-op for it) — one round trip, where BEGIN and COMMIT make three.
+        """
         ...
     async def list_after(self, turn_id: TurnId, *, after: int,
                          limit: int = 10_000) -> Sequence[TurnEvent]:

@@ -10,6 +10,9 @@
   statement once, and the pool then reconnects.
 - The pool keeps its connections and opens none beyond its size (no overflow connection
   opened and closed again per request): a unit of work waits for a free one.
+- Turn events appended ``alone`` (a unit of work's only write: most flushes of a running
+  turn) are one statement in autocommit, without ``BEGIN`` and ``COMMIT``; after another
+  write they stay in its transaction; a clash still stores nothing of the batch.
 """
 
 from __future__ import annotations
@@ -24,11 +27,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from pantheon_adapters.sql.database import Database
+from pantheon_core.domain.events import EventType, TurnEvent
 from pantheon_core.domain.modes import RoomMode
 from pantheon_core.domain.rooms import Room
+from pantheon_core.domain.turns import Turn
 from pantheon_core.domain.users import User
-from pantheon_core.errors import Unavailable
+from pantheon_core.errors import Conflict, Unavailable
 from pantheon_core.ids import RoomId, UserId
+from tests.integration.contract import a_turn
 from tests.integration.sql_databases import migrated_database
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -197,3 +203,57 @@ async def test_the_pool_keeps_its_connections_and_waits_instead_of_opening_more(
     finally:
         leave.set()
         await db.dispose()
+
+
+async def _a_turn(db: Database) -> Turn:
+    _, room_id = await _seed(db)
+    async with db.unit_of_work() as uow:
+        room = await uow.rooms.get(room_id)
+        assert room is not None
+        turn = a_turn(room, [])
+        await uow.turns.add(turn)
+        await uow.commit()
+    return turn
+
+
+def _event(turn: Turn, seq: int) -> TurnEvent:
+    return TurnEvent(type=EventType.STEP_DELTA, seq=seq, turn_id=turn.id, ts=NOW,
+                     data={"text": f"chunk {seq}"})
+
+
+async def _seqs(db: Database, turn: Turn) -> list[int]:
+    async with db.unit_of_work() as uow:
+        return [e.seq for e in await uow.events.list_after(turn.id, after=0)]
+
+
+async def test_events_appended_alone_are_stored_at_once_without_a_transaction(
+        database: Database, postgres_url: str) -> None:
+    turn = await _a_turn(database)
+    async with database.unit_of_work() as uow:
+        await uow.events.append([_event(turn, 1), _event(turn, 2)], alone=True)
+        assert await _states(postgres_url) == ["idle"]  # no BEGIN was sent
+        assert await _seqs(database, turn) == [1, 2]  # visible before the commit
+        await uow.commit()  # nothing left to commit
+    assert await _seqs(database, turn) == [1, 2]
+
+
+async def test_events_appended_alone_after_a_write_stay_in_its_transaction(
+        database: Database) -> None:
+    turn = await _a_turn(database)
+    async with database.unit_of_work() as uow:
+        await uow.turns.touch(turn.id, last_seq=2, heartbeat_at=NOW)
+        await uow.events.append([_event(turn, 1), _event(turn, 2)], alone=True)
+        # leaving without commit rolls both back
+    assert await _seqs(database, turn) == []
+
+
+async def test_a_clash_appended_alone_stores_nothing_of_its_batch(database: Database) -> None:
+    turn = await _a_turn(database)
+    async with database.unit_of_work() as uow:
+        await uow.events.append([_event(turn, 2)], alone=True)
+    async with database.unit_of_work() as uow:
+        with pytest.raises(Conflict):
+            await uow.events.append([_event(turn, 1), _event(turn, 2), _event(turn, 3)],
+                                    alone=True)
+        await uow.events.append([_event(turn, 3)], alone=True)  # still usable
+    assert await _seqs(database, turn) == [2, 3]
