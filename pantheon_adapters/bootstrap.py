@@ -8,8 +8,10 @@ mailer, …) instead of patching.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -53,7 +55,7 @@ if TYPE_CHECKING:
 __all__ = ["Container", "JobRuntime", "Metrics", "Settings", "build_container",
            "build_job_runtime", "check_metrics_access", "database_current",
            "database_downgrade", "database_upgrade", "load_settings", "new_metrics",
-           "setup_observability", "start_worker_metrics"]
+           "setup_observability", "shared_metrics_dir", "start_worker_metrics"]
 
 
 FIRST_TOKEN_BACKSTOP_S = 2.0  # the engine's first-token deadline, past the chat model's
@@ -482,10 +484,21 @@ def _build_identity(settings: Settings, parts: _Parts) -> IdentityVerifier | Non
 
 
 def new_metrics() -> Metrics:
-    """An empty metrics registry: one per process, made by its entry point."""
+    """An empty metrics registry: one per process, made by its entry point. In a process
+    started with ``PROMETHEUS_MULTIPROC_DIR`` (a worker of ``pantheon serve --workers N``)
+    its values go to that directory, and its exposition merges every process's."""
     from pantheon_adapters.observability.metrics import Metrics
+    from pantheon_adapters.observability.multiprocess import multiprocess_dir
 
-    return Metrics()
+    return Metrics(shared_dir=multiprocess_dir())
+
+
+def shared_metrics_dir(processes: int) -> AbstractContextManager[Path | None]:
+    """Around starting ``processes`` server processes: with more than one, a fresh private
+    directory in ``PROMETHEUS_MULTIPROC_DIR`` for their metrics, removed afterwards."""
+    from pantheon_adapters.observability.multiprocess import shared_metrics_dir as shared
+
+    return shared(processes)
 
 
 def setup_observability(settings: Settings, *, service: str) -> None:

@@ -159,7 +159,10 @@ def _lifespan(settings: Settings, given: Container | None,
             await asyncio.gather(sweeper, return_exceptions=True)
             if given is None:
                 app.state.container = None
-                await container.aclose()  # running turns end first, then the adapters
+                try:
+                    await container.aclose()  # running turns end first, then the adapters
+                finally:
+                    app.state.metrics.close()  # this worker's in-flight gauges leave the sums
 
     return lifespan
 

@@ -5,6 +5,10 @@ worker) and handed to the composition root, which gives it to what records: the 
 middleware, the LLM adapter decorator, the background tasks, the job runtime. Each has its
 own registry, so two apps in one process (tests) never mix their numbers.
 
+A server of several processes (``pantheon serve --workers N``) shares its numbers through a
+directory (``shared_dir``, see :mod:`.multiprocess`): each process writes there, and a scrape
+of any of them reads the sum of all.
+
 Labels are bounded sets by construction: route *templates* (never raw paths), methods from
 a fixed list, status classes, model aliases, provider error codes, job names.
 """
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Final
 
 from prometheus_client import (
@@ -28,6 +33,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from pantheon_adapters.observability.multiprocess import process_exited, shared_exposition
 
 log = logging.getLogger("pantheon.metrics")
 
@@ -45,11 +52,17 @@ QueueDepths = Callable[[], Mapping[tuple[str, str], int]]
 
 
 class Metrics:
-    """Every series Pantheon exports, in one registry."""
+    """Every series Pantheon exports, in one registry.
+
+    ``shared_dir``: the multiprocess directory this process's values are written to (see
+    :func:`~pantheon_adapters.observability.multiprocess.multiprocess_dir`); the exposition
+    then merges every process's files instead of reading this registry.
+    """
 
     content_type: Final = CONTENT_TYPE  # of :meth:`exposition`
 
-    def __init__(self) -> None:
+    def __init__(self, *, shared_dir: Path | None = None) -> None:
+        self.shared_dir = shared_dir
         self.registry = CollectorRegistry()
         r = self.registry
         self.http_requests = Counter(
@@ -68,11 +81,16 @@ class Metrics:
         self.llm_latency = Histogram(
             "pantheon_llm_call_duration_seconds", "Duration of LLM call attempts.",
             ["model_alias", "status"], buckets=LLM_BUCKETS, registry=r)
+        # Both gauges count work in flight, which lives and dies with its process: with
+        # several processes the server's figure is the sum over those still running
+        # ("livesum"; a dead process's files are dropped). Ignored with one process.
         self.turns_active = Gauge(
-            "pantheon_turns_active", "Turns running in this process.", registry=r)
+            "pantheon_turns_active", "Turns running in this server (all its processes).",
+            multiprocess_mode="livesum", registry=r)
         self.streams_active = Gauge(
-            "pantheon_streams_active", "Turn event streams (SSE/NDJSON) open in this process.",
-            registry=r)
+            "pantheon_streams_active",
+            "Turn event streams (SSE/NDJSON) open on this server (all its processes).",
+            multiprocess_mode="livesum", registry=r)
         self.job_runs = Counter(
             "pantheon_job_runs", "Job attempts run by this process, by job and outcome.",
             ["job", "status"], registry=r)
@@ -83,7 +101,8 @@ class Metrics:
             "pantheon_job_duration_seconds", "Duration of job attempts.", ["job"],
             buckets=JOB_BUCKETS, registry=r)
         self._queues: dict[int, QueueDepths] = {}
-        r.register(_QueueDepthCollector(self._queues))
+        self._queue_depths = _QueueDepthCollector(self._queues)
+        r.register(self._queue_depths)
         for collector in (ProcessCollector, PlatformCollector, GCCollector):
             collector(registry=r)
 
@@ -149,8 +168,23 @@ class Metrics:
     # -- exposition ----------------------------------------------------------------------------
 
     def exposition(self) -> bytes:
-        """The registry in the Prometheus text format (blocking: queue depths are read)."""
-        return generate_latest(self.registry)
+        """The registry in the Prometheus text format (blocking: queue depths are read).
+
+        With a ``shared_dir``: every process's counters, histograms and gauges, merged, and
+        the queue depths read by this process only — they are the broker's figures, the
+        same whichever process reads them, so they are read once, never summed over
+        processes. The ``process_*``/``python_*`` series are left out: they describe one
+        process, and which one answers changes from scrape to scrape.
+        """
+        if self.shared_dir is None:
+            return generate_latest(self.registry)
+        return shared_exposition(self.shared_dir, self._queue_depths)
+
+    def close(self) -> None:
+        """This process stops serving: with a ``shared_dir``, its in-flight gauges leave
+        the server's sums (its counters stay). Nothing to do otherwise."""
+        if self.shared_dir is not None:
+            process_exited(self.shared_dir)
 
 
 class _QueueDepthCollector(Collector):

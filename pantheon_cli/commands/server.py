@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from pantheon_adapters.bootstrap import database_upgrade
+from pantheon_adapters.bootstrap import database_upgrade, shared_metrics_dir
 from pantheon_cli.runner import Invocation
 
 APP_FACTORY = "pantheon_http.app:create_app"
@@ -56,10 +56,13 @@ def serve(
     # Pantheon writes its own access log (without query strings, which can carry sign-in
     # tokens). X-Forwarded-For/-Proto (the client's address, https) are believed only from
     # PANTHEON_FORWARDED_ALLOW_IPS (default: a proxy on this machine).
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, reload=reload,
-                workers=workers if workers > 1 else None,
-                log_level=settings.log_level.lower(), access_log=False, proxy_headers=True,
-                forwarded_allow_ips=settings.forwarded_allow_ips)
+    # Several workers write their metrics to one directory, so that /metrics, whichever
+    # worker answers, is the server's; it is in the environment they are spawned with.
+    with shared_metrics_dir(workers):
+        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, reload=reload,
+                    workers=workers if workers > 1 else None,
+                    log_level=settings.log_level.lower(), access_log=False,
+                    proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
 
 
 def worker(

@@ -1,4 +1,5 @@
-"""``GET /metrics``: this process's Prometheus metrics, in the text exposition format.
+"""``GET /metrics``: this server's Prometheus metrics, in the text exposition format (with
+``pantheon serve --workers N``, every worker's, merged, whichever worker answers).
 
 Open on the embedded default; with ``PANTHEON_METRICS_TOKEN`` set, only for
 ``Authorization: Bearer <token>`` (401 ``invalid_metrics_token`` otherwise); in production
