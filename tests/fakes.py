@@ -660,6 +660,11 @@ class _Ledger:
                                    and e.reservation_id not in released
                                    and e.created_at >= since), ZERO))
 
+    async def burned_and_held(self, user_id: UserId, *, start: datetime, end: datetime,
+                              held_since: datetime) -> tuple[Decimal, Decimal]:
+        return (await self.burned_between(user_id, start, end),
+                await self.held_for_user(user_id, since=held_since))
+
     async def burned_between(self, user_id: UserId, start: datetime, end: datetime) -> Decimal:
         return credits(ZERO - sum((e.amount for e in self.s.ledger
                                    if e.user_id == user_id and e.kind is EntryKind.BURN

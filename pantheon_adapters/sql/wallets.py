@@ -69,8 +69,27 @@ class SqlWalletRepository:
         await self._write(wallet, wallets.insert().values(_row(wallet)))
 
     async def update(self, wallet: Wallet) -> None:
-        await self._write(wallet, update(wallets).where(wallets.c.user_id == wallet.user_id)
-                          .values(_row(wallet)))
+        """One guarded ``UPDATE``, no savepoint (every charge updates the wallet twice): it
+        changes nothing if another wallet holds the Stripe customer id, which is then told
+        apart from a wallet that is not stored. Only a race with a concurrent transaction
+        giving the same customer id to another wallet still fails in the database; that is
+        the same ``Conflict``, but this unit of work can then only be rolled back."""
+        statement = update(wallets).where(wallets.c.user_id == wallet.user_id)
+        customer = wallet.stripe_customer_id
+        if customer is not None:
+            other = wallets.alias("other")
+            statement = statement.where(~select(other.c.user_id).where(
+                other.c.stripe_customer_id == customer,
+                other.c.user_id != wallet.user_id).exists())
+        try:
+            result = await self._tx.execute(statement.values(_row(wallet)))
+        except IntegrityError as exc:
+            self._raise_clash(wallet, exc)
+            raise
+        if result.rowcount == 0 and customer is not None and \
+                await self._tx.first(select(wallets.c.user_id)
+                                     .where(wallets.c.user_id == wallet.user_id)) is not None:
+            raise _customer_taken(wallet)
 
     async def find_by_customer(self, stripe_customer_id: str) -> Wallet | None:
         row = await self._tx.first(
@@ -90,12 +109,19 @@ class SqlWalletRepository:
             async with self._tx.savepoint():
                 await self._tx.execute(statement)
         except IntegrityError as exc:
-            if is_unique_violation(exc, "stripe_customer_id"):
-                raise Conflict("This Stripe customer already belongs to another wallet.",
-                               code="duplicate_stripe_customer",
-                               details={"stripe_customer_id": wallet.stripe_customer_id}
-                               ) from exc
-            if is_unique_violation(exc, "user_id"):
-                raise Conflict("This user already has a wallet.", code="wallet_exists",
-                               details={"user_id": wallet.user_id}) from exc
+            self._raise_clash(wallet, exc)
             raise
+
+    @staticmethod
+    def _raise_clash(wallet: Wallet, exc: IntegrityError) -> None:
+        if is_unique_violation(exc, "stripe_customer_id"):
+            raise _customer_taken(wallet) from exc
+        if is_unique_violation(exc, "user_id"):
+            raise Conflict("This user already has a wallet.", code="wallet_exists",
+                           details={"user_id": wallet.user_id}) from exc
+
+
+def _customer_taken(wallet: Wallet) -> Conflict:
+    return Conflict("This Stripe customer already belongs to another wallet.",
+                    code="duplicate_stripe_customer",
+                    details={"stripe_customer_id": wallet.stripe_customer_id})

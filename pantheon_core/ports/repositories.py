@@ -393,6 +393,11 @@ class LedgerRepository(Protocol):
         """Credits (a positive number) still held by the user's ``reserve`` entries made at or
         after ``since`` whose reservation has no ``release`` yet."""
         ...
+    async def burned_and_held(self, user_id: UserId, *, start: datetime, end: datetime,
+                              held_since: datetime) -> tuple[Decimal, Decimal]:
+        """``burned_between(user_id, start, end)`` and ``held_for_user(user_id,
+        since=held_since)`` in one query (what the wallet page shows)."""
+        ...
 
 
 class PaymentEventRepository(Protocol):

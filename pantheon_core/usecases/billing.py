@@ -29,7 +29,13 @@ from pantheon_core.ids import UserId, new_id
 from pantheon_core.ports.payments import Payments
 from pantheon_core.usecases.audit_log import record, require_owner
 from pantheon_core.usecases.deps import UseCase
-from pantheon_core.usecases.ledger import apply, month_start, next_month, open_wallet
+from pantheon_core.usecases.ledger import (
+    apply,
+    month_start,
+    next_month,
+    open_wallet,
+    read_wallet,
+)
 
 MAX_PAGE = 200
 MAX_QUOTE_TOKENS = 100_000_000
@@ -81,10 +87,11 @@ class GetWallet(_Billing):
         user_id = actor.require_user()
         now = self.deps.clock.now()
         async with self.deps.uow() as uow:
-            wallet = await open_wallet(uow, self.deps, user_id)
+            wallet = await read_wallet(uow, self.deps, user_id)
             start = month_start(now)
-            burned = await uow.ledger.burned_between(user_id, start, next_month(start))
-            reserved = await uow.ledger.held_for_user(user_id, since=now - self._hold_lookback())
+            burned, reserved = await uow.ledger.burned_and_held(
+                user_id, start=start, end=next_month(start),
+                held_since=now - self._hold_lookback())
             await uow.commit()  # a first look creates the wallet (and its welcome grant)
         plan = PLANS.get(wallet.plan_id) if wallet.plan_id else None
         models = tuple(sorted(m.value for m in allowed_models(wallet.plan_id,

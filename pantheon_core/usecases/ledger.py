@@ -54,6 +54,16 @@ async def open_wallet(uow: UnitOfWork, deps: Deps, user_id: UserId, *,
     return await apply(uow, expire_plan(wallet, now=now))
 
 
+async def read_wallet(uow: UnitOfWork, deps: Deps, user_id: UserId) -> Wallet:
+    """The user's wallet as it stands, for a reader: read without a lock when it exists and
+    has nothing to expire (the usual case: on PostgreSQL no transaction at all); otherwise
+    ``open_wallet`` (which locks, creates or expires — the caller commits)."""
+    wallet = await uow.wallets.get(user_id)
+    if wallet is not None and not expire_plan(wallet, now=deps.clock.now()).entries:
+        return wallet
+    return await open_wallet(uow, deps, user_id)
+
+
 def month_start(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 

@@ -166,6 +166,21 @@ async def test_a_second_wallet_or_a_taken_customer_is_a_conflict(uow: Factory) -
         assert found is not None and found.user_id == ada.id
 
 
+async def test_updating_a_wallet_that_is_not_stored_does_nothing(uow: Factory) -> None:
+    ada, bob = await users(uow, 2)
+    async with uow() as work:
+        await work.wallets.add(Wallet(user_id=ada.id, stripe_customer_id="cus_ada"))
+        await work.wallets.update(Wallet(user_id=bob.id, stripe_customer_id="cus_bob"))
+        await work.wallets.update(Wallet(user_id=bob.id, stripe_customer_id="cus_ada"))
+        await work.wallets.update(Wallet(user_id=ada.id, plan_balance=Decimal("2"),
+                                         stripe_customer_id="cus_ada"))  # its own id: fine
+        await work.commit()
+    async with uow() as work:
+        assert await work.wallets.get(bob.id) is None
+        stored = await work.wallets.get(ada.id)
+        assert stored is not None and stored.plan_balance == Decimal("2")
+
+
 # --- the ledger ----------------------------------------------------------------------
 
 
@@ -473,3 +488,34 @@ async def test_held_for_user_sums_the_open_holds_since_a_bound(uow: Factory) -> 
     assert everything == Decimal("2") and only_recent == Decimal("0.75")
     assert nobody == 0 and isinstance(nobody, Decimal) and not nobody.is_signed()
     assert of_bob == Decimal("4")
+
+
+@pytest.mark.parametrize(("start", "end", "held_since"), [
+    (T0, seconds(25), T0), (seconds(2), seconds(10), seconds(10)),
+    (seconds(10), seconds(30), seconds(1)), (seconds(30), seconds(40), seconds(30))])
+async def test_burned_and_held_is_both_sums_at_once(uow: Factory, start: datetime,
+                                                    end: datetime,
+                                                    held_since: datetime) -> None:
+    ada, bob = UserId(new_id()), UserId(new_id())
+    granted = grant(Wallet(user_id=ada), Bucket.TOPUP, Decimal("10"), key="g:ada", now=T0)
+    settled_hold = reserve(granted.wallet, Decimal("2"), reservation_id="h-settled",
+                           now=seconds(1))
+    settled = settle(settled_hold.wallet, settled_hold.entries, Decimal("0.500001"),
+                     key="burn:h-settled", now=seconds(2))
+    old = reserve(settled.wallet, Decimal("1.25"), reservation_id="h-old", now=seconds(3))
+    recent = reserve(old.wallet, Decimal("0.75"), reservation_id="h-recent", now=seconds(20))
+    await appended(uow, list(granted.entries), list(settled_hold.entries), list(settled.entries),
+                   list(old.entries), list(recent.entries), [
+                       an_entry(ada, "-2.5", at=seconds(12), kind=EntryKind.BURN),
+                       an_entry(bob, "-9", at=seconds(12), kind=EntryKind.BURN),
+                       an_entry(bob, "-4", at=seconds(20), kind=EntryKind.RESERVE,
+                                reservation_id="h-bob", key="reserve:h-bob:topup")])
+    async with uow() as work:
+        both = await work.ledger.burned_and_held(ada, start=start, end=end,
+                                                 held_since=held_since)
+        apart = (await work.ledger.burned_between(ada, start, end),
+                 await work.ledger.held_for_user(ada, since=held_since))
+        nobody = await work.ledger.burned_and_held(UserId(new_id()), start=start, end=end,
+                                                   held_since=held_since)
+    assert both == apart and [str(v) for v in both] == [str(v) for v in apart]
+    assert nobody == (0, 0) and not any(v.is_signed() for v in nobody)
