@@ -203,6 +203,8 @@ async def build_container(
             session_ttl=timedelta(days=settings.session_ttl_days),
             links_per_email=RateLimit(limit=settings.signin_links_per_email, window_s=900),
             links_per_client=RateLimit(limit=settings.signin_links_per_client, window_s=3600),
+            failed_signins_per_client=RateLimit(limit=settings.signin_failures_per_client,
+                                                window_s=settings.signin_failures_window_s),
         ),
         engine=engine or EnginePolicy(
             max_attempts=settings.llm_max_attempts,
@@ -278,6 +280,8 @@ def billing_policy(settings: Settings) -> BillingPolicy:
         success_url=settings.billing_success_url or f"{public}/billing?checkout=success",
         cancel_url=settings.billing_cancel_url or f"{public}/billing?checkout=cancelled",
         portal_return_url=settings.billing_portal_return_url or f"{public}/billing",
+        bad_signatures_per_client=RateLimit(limit=settings.webhook_bad_signatures_per_client,
+                                            window_s=settings.webhook_bad_signatures_window_s),
     )
 
 

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     magic_link_ttl_minutes: int = 15
     signin_links_per_email: int = Field(default=5, ge=1)  # links one address may ask for, 15 min
     signin_links_per_client: int = Field(default=20, ge=1)  # … one client address, in an hour
+    # refused credentials (links, API tokens, sessions) one client address may send in the
+    # window; the last is answered 429 too_many_failed_signins, and so is every sign-in from
+    # that address for a window, a right one too (docs/security.md)
+    signin_failures_per_client: int = Field(default=20, ge=1)
+    signin_failures_window_s: int = Field(default=900, ge=1)
     cookie_secure: bool | None = None
     # Security (docs/security.md). "none" is for a web app on another site than the API.
     cookie_samesite: Literal["lax", "strict", "none"] = "lax"
@@ -141,6 +146,11 @@ class Settings(BaseSettings):
     stripe_price_pro: str | None = None
     stripe_price_power: str | None = None
     stripe_topups: list[TopUpSetting] = Field(default_factory=list)  # JSON in the environment
+    # webhook deliveries with a bad signature one client address may send in the window; the
+    # last is answered 429 too_many_bad_signatures, and so is every delivery from that address
+    # for a window, unverified
+    webhook_bad_signatures_per_client: int = Field(default=30, ge=1)
+    webhook_bad_signatures_window_s: int = Field(default=600, ge=1)
     welcome_credits: Decimal = Field(default=Decimal(100), ge=0)
     credit_value_usd: Decimal = Field(default=Decimal("0.015"), gt=0)  # for admin margins
     billing_success_url: str | None = None  # None: web app + /billing?checkout=success

@@ -9,7 +9,9 @@ Credentials are tried in this order, and the first one present decides:
 
 No credentials at all is ``401 not_authenticated``; bad ones are the use case's own
 401 (``invalid_token``, ``session_expired``). A credential that is present is never
-silently skipped in favour of the next one.
+silently skipped in favour of the next one. Each check of one runs inside
+``guard_sign_in``: a client past too many bad ones is refused (429
+``too_many_failed_signins``) before its credential is looked at.
 
 The actor is tagged with the request id and the client address, which the audit log
 records for every admin write (and every refused one).
@@ -57,21 +59,25 @@ SessionToken = Annotated[str | None, Depends(session_token)]
 
 async def current_actor(use_cases: UseCasesDep, bearer: BearerCredentials,
                         session: SessionToken, client: ClientAddress) -> Actor:
-    actor = await _authenticate(use_cases, bearer, session)
+    caller = Actor.anonymous(request_id=current_request_id(), client=client)
+    actor = await _authenticate(use_cases, caller, bearer, session)
     correlation.bind(user_id=actor.user_id)  # the request's own context: undone with it
-    return actor.via(request_id=current_request_id(), client=client)
+    return actor.via(request_id=caller.request_id, client=client)
 
 
-async def _authenticate(use_cases: UseCases, bearer: HTTPAuthorizationCredentials | None,
+async def _authenticate(use_cases: UseCases, caller: Actor,
+                        bearer: HTTPAuthorizationCredentials | None,
                         session: str | None) -> Actor:
     if bearer is not None:
         token = bearer.credentials
-        if token.startswith(API_TOKEN_PREFIX):
-            return await use_cases.authenticate_api_token(token)
-        return await use_cases.authenticate_external(token)
+        async with use_cases.guard_sign_in(caller):
+            if token.startswith(API_TOKEN_PREFIX):
+                return await use_cases.authenticate_api_token(token)
+            return await use_cases.authenticate_external(token)
     if session:
-        return await use_cases.authenticate_session(session)
-    raise Unauthenticated(
+        async with use_cases.guard_sign_in(caller):
+            return await use_cases.authenticate_session(session)
+    raise Unauthenticated(  # nothing to guess: never refused as too many failures
         "Sign in first, or send an API token as 'Authorization: Bearer pan_…'.",
         code="not_authenticated",
     )

@@ -21,6 +21,7 @@ from pantheon_core.usecases import (
     rooms,
     scheduler,
     signin,
+    signin_guard,
     tokens,
     turns,
     users,
@@ -115,6 +116,7 @@ class UseCases:
     list_api_tokens: tokens.ListApiTokens
     revoke_api_token: tokens.RevokeApiToken
     authenticate_api_token: tokens.AuthenticateApiToken
+    guard_sign_in: signin_guard.GuardSignIn  # wraps every check above of a sign-in secret
     # users and roles
     get_profile: users.GetProfile
     act_as: users.ActAs

@@ -33,13 +33,17 @@ from pantheon_core.ports.web_search import WebSearch
 
 @dataclass(frozen=True, slots=True)
 class AuthPolicy:
-    """Sign-in settings. ``link_url`` is where a magic link points; ``{token}`` is filled in."""
+    """Sign-in settings. ``link_url`` is where a magic link points; ``{token}`` is filled in.
+    ``failed_signins_per_client``: refused credentials (links, API tokens, sessions) one
+    client address may send in the window before its sign-ins are refused (429)."""
 
     link_url: str = "http://127.0.0.1:8000/api/v1/auth/verify?token={token}"
     magic_link_ttl: timedelta = MAGIC_LINK_TTL
     session_ttl: timedelta = SESSION_TTL
     links_per_email: RateLimit = field(default_factory=lambda: RateLimit(limit=5, window_s=900))
     links_per_client: RateLimit = field(default_factory=lambda: RateLimit(limit=20, window_s=3600))
+    failed_signins_per_client: RateLimit = field(
+        default_factory=lambda: RateLimit(limit=20, window_s=900))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +130,9 @@ class BillingPolicy:
     """Credits and payments (FR-BILL-*, FR-PLAN-*).
 
     ``welcome_credits`` go (once) to every new wallet's top-up bucket so a fresh install works;
-    ``plan_prices`` maps plan id → the provider's price id; ``topups`` are the packs on sale.
+    ``plan_prices`` maps plan id → the provider's price id; ``topups`` are the packs on sale;
+    ``bad_signatures_per_client``: webhook deliveries with a bad signature one client address
+    may send in the window before its deliveries are refused (429) unverified.
     """
 
     welcome_credits: Decimal = Decimal(100)
@@ -138,6 +144,8 @@ class BillingPolicy:
     portal_return_url: str = "http://127.0.0.1:8000/billing"
     reservation_ttl_s: float = 900.0  # a hold older than this (its process died) is released
     prompt_chars_per_token_bound: int = 2  # reservations assume at most 1 token per 2 chars
+    bad_signatures_per_client: RateLimit = field(
+        default_factory=lambda: RateLimit(limit=30, window_s=600))
 
 
 @dataclass(frozen=True, slots=True)

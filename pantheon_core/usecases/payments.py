@@ -12,6 +12,10 @@ same transaction as its effects, whatever the number, concurrency and order of d
   so is the refund of a top-up whose checkout event has not been applied yet.
 - A delivery whose signature does not verify changes nothing and is audited as a refused
   ``webhook.signature`` (with the sender's address and the request id).
+- The bad signature that reaches ``BillingPolicy.bad_signatures_per_client`` (the 30th from
+  one address within 10 minutes) is answered 429 ``too_many_bad_signatures`` with
+  ``Retry-After``, and so is every delivery from that address for the next 10 minutes,
+  unverified; audited once per window (``throttle.py``). Signatures that verify never count.
 """
 
 from __future__ import annotations
@@ -39,29 +43,41 @@ from pantheon_core.ids import UserId
 from pantheon_core.ports.payments import PaymentEvent, Payments
 from pantheon_core.ports.unit_of_work import UnitOfWork
 from pantheon_core.usecases.audit_log import record_refusal
-from pantheon_core.usecases.deps import UseCase
+from pantheon_core.usecases.deps import Deps, UseCase
 from pantheon_core.usecases.ledger import apply, open_wallet
+from pantheon_core.usecases.throttle import FailureThrottle, Refusal
 
 logger = logging.getLogger("pantheon.payments")
 
 Handler = Callable[["HandlePaymentEvent", UnitOfWork, PaymentEvent], Awaitable[str]]
 WEBHOOK_SIGNATURE = "webhook.signature"  # the audit action of a refused webhook signature
+TOO_MANY_BAD_SIGNATURES = "too_many_bad_signatures"
 
 
 class HandlePaymentEvent(UseCase):
     """Verify and apply one webhook delivery; returns ``processed``, ``duplicate`` or
     ``ignored`` (a type Pantheon does not act on)."""
 
+    def __init__(self, deps: Deps) -> None:
+        super().__init__(deps)
+        self._bad_signatures = FailureThrottle(
+            deps, name="webhook:bad-signature", rule=deps.billing.bad_signatures_per_client,
+            refusal=Refusal(code=TOO_MANY_BAD_SIGNATURES, what="bad webhook signatures",
+                            action=WEBHOOK_SIGNATURE, target="stripe"))
+
     async def __call__(self, payload: bytes, signature: str, *,
                        caller: Actor | None = None) -> str:
+        caller = caller or Actor.anonymous()
+        self._bad_signatures.check(caller)  # a client past its bad signatures: unverified
         payments = self._payments()
         try:
             event = payments.verify(payload, signature)  # invalid_signature: nothing happens
         except InvalidInput as exc:
             if exc.code == "invalid_signature":  # audited (NFR-SEC-005), with who sent it
+                await self._bad_signatures.failed(caller)  # past the limit: 429 instead
                 reason = exc.details.get("reason") or exc.message
-                await record_refusal(self.deps, caller or Actor.anonymous(), WEBHOOK_SIGNATURE,
-                                     "stripe", reason=f"invalid_signature: {reason}")
+                await record_refusal(self.deps, caller, WEBHOOK_SIGNATURE, "stripe",
+                                     reason=f"invalid_signature: {reason}")
             raise
         handler = HANDLERS.get(event.kind)
         async with self.deps.uow() as uow:

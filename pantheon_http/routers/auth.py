@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.responses import Response
 
 from pantheon_adapters.bootstrap import Settings
-from pantheon_core.errors import PantheonError
+from pantheon_core.errors import PantheonError, RateLimited
 from pantheon_http import pages
 from pantheon_http.auth import Caller, SessionToken
 from pantheon_http.deps import ClientAddress, ContainerDep
@@ -49,18 +49,25 @@ async def confirm_magic_link(container: ContainerDep,
 @router.post("/verify", response_model=SignedIn, summary="Spend a sign-in link",
              openapi_extra=OPENAPI_BODY,
              responses={303: {"description": "Form post: signed in, redirected to the app."},
-                        **error_responses(400, 401, 403, 422)})
+                        **error_responses(400, 401, 403, 422, 429)})
 async def verify_magic_link(submission: Submission, caller: Caller,
                             container: ContainerDep) -> Response:
     """Opens a session and sets the ``pantheon_session`` cookie. JSON gets
-    ``{user, expires_at}``; the confirmation page's form is redirected to ``/``."""
+    ``{user, expires_at}``; the confirmation page's form is redirected to ``/``.
+    A client past too many failed sign-ins is refused (429 ``too_many_failed_signins``)
+    without the token being looked at."""
+    use_cases = container.use_cases
     try:
-        signed_in = await container.use_cases.verify_magic_link(submission.token, caller=caller)
+        async with use_cases.guard_sign_in(caller):
+            signed_in = await use_cases.verify_magic_link(submission.token, caller=caller)
     except PantheonError as exc:
         if not submission.wants_html:
             raise
-        return pages.sign_in_failed(exc.message, exc.code, status_for(exc),
-                                    home=_web_home(container.settings))
+        failed = pages.sign_in_failed(exc.message, exc.code, status_for(exc),
+                                      home=_web_home(container.settings))
+        if isinstance(exc, RateLimited):
+            failed.headers["Retry-After"] = str(exc.retry_after_s)
+        return failed
     response: Response
     if submission.from_form:  # to the web app (PANTHEON_WEB_URL when it lives elsewhere)
         response = RedirectResponse(_web_home(container.settings), status_code=303)

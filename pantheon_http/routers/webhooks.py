@@ -8,6 +8,8 @@ decide the statuses: 2xx means "delivered, stop"; anything else is retried for d
 - 400 ``invalid_signature``: a bad, missing or stale (over 300 s) signature; nothing changed
   but the audit log, which records the refusal (``webhook.signature``).
   (Signed file links answer the same code with 403; here 400 is what Stripe expects.)
+- 429 ``too_many_bad_signatures`` (with ``Retry-After``): this address sent too many bad
+  signatures lately; refused without verifying, audited once per window.
 - 503 ``payments_not_configured`` / ``payment_event_unmatched``: try again later.
 """
 
@@ -36,6 +38,10 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 @router.post("/stripe", summary="Receive a Stripe event", response_model=WebhookAck,
              responses={400: {"model": ErrorResponse,
                               "description": "A bad or stale signature (`invalid_signature`)."},
+                        429: {"model": ErrorResponse,
+                              "description": "Too many bad signatures from this address "
+                                             "(`too_many_bad_signatures`); see the "
+                                             "`Retry-After` header."},
                         **error_responses(503)})
 async def stripe_webhook(
     request: Request, use_cases: UseCasesDep, caller: Caller,

@@ -59,8 +59,8 @@ _MEANING = {
     410: "Existed, but can no longer be used (`restore_window_expired`).",
     422: "Breaks a rule (`invalid_mode`, `unknown_model_alias`…) or the schema "
          "(`validation_error`).",
-    429: "Too many attempts (`rate_limited`, `too_many_running_turns`); see the "
-         "`Retry-After` header.",
+    429: "Too many attempts (`rate_limited`, `too_many_running_turns`, "
+         "`too_many_failed_signins`…); see the `Retry-After` header.",
     503: "A dependency is down or not configured, or the service is at capacity "
          "(`server_busy`, with `Retry-After`).",
 }

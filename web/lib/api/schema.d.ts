@@ -3334,7 +3334,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many attempts (`rate_limited`, `too_many_running_turns`); see the `Retry-After` header. */
+            /** @description Too many attempts (`rate_limited`, `too_many_running_turns`, `too_many_failed_signins`…); see the `Retry-After` header. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3453,6 +3453,15 @@ export interface operations {
             };
             /** @description Breaks a rule (`invalid_mode`, `unknown_model_alias`…) or the schema (`validation_error`). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many attempts (`rate_limited`, `too_many_running_turns`, `too_many_failed_signins`…); see the `Retry-After` header. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4544,7 +4553,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many attempts (`rate_limited`, `too_many_running_turns`); see the `Retry-After` header. */
+            /** @description Too many attempts (`rate_limited`, `too_many_running_turns`, `too_many_failed_signins`…); see the `Retry-After` header. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5242,7 +5251,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Too many attempts (`rate_limited`, `too_many_running_turns`); see the `Retry-After` header. */
+            /** @description Too many attempts (`rate_limited`, `too_many_running_turns`, `too_many_failed_signins`…); see the `Retry-After` header. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -7234,6 +7243,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many bad signatures from this address (`too_many_bad_signatures`); see the `Retry-After` header. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description A dependency is down or not configured, or the service is at capacity (`server_busy`, with `Retry-After`). */
