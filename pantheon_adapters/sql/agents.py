@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pantheon_adapters.sql.errors import is_unique_violation
@@ -34,6 +35,15 @@ def _agent(row: Row[Any]) -> Agent:
                  deleted_at=row.deleted_at)
 
 
+@functools.cache
+def _active_of_room() -> Select[Any]:
+    """A room's roster, built once: binds ``room_id``."""
+    return (select(room_agents)
+            .where(room_agents.c.room_id == bindparam("room_id"),
+                   room_agents.c.deleted_at.is_(None))
+            .order_by(room_agents.c.position, room_agents.c.created_at, room_agents.c.id))
+
+
 class SqlAgentRepository:
     """``AgentRepository`` over ``room_agents``.
 
@@ -55,11 +65,7 @@ class SqlAgentRepository:
         return None if row is None else _agent(row)
 
     async def list_active(self, room_id: RoomId) -> Sequence[Agent]:
-        rows = await self._tx.rows(
-            select(room_agents)
-            .where(room_agents.c.room_id == room_id, room_agents.c.deleted_at.is_(None))
-            .order_by(room_agents.c.position, room_agents.c.created_at, room_agents.c.id)
-        )
+        rows = await self._tx.rows(_active_of_room(), params={"room_id": room_id})
         return [_agent(row) for row in rows]
 
     async def list_deleted(self, room_id: RoomId) -> Sequence[Agent]:

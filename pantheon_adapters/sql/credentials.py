@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, delete, or_, select, update
+from sqlalchemy import Row, Select, Table, bindparam, delete, or_, select, update
 
 from pantheon_adapters.sql.tables import (
     admin_roles,
@@ -40,10 +41,12 @@ def _token(row: Row[Any]) -> ApiToken:
                     revoked_at=row.revoked_at)
 
 
-def _with_user(credentials: Table, token_hash: str) -> Select[Any]:
-    """The credential of this hash, its user's columns (``users.id`` as ``user_found``,
-    ``created_at`` as ``user_created_at``; NULL if the user is gone) and one row per stored
-    role of the user (``role`` NULL if none)."""
+@functools.cache
+def _with_user(credentials: Table) -> Select[Any]:
+    """The credential of the hash ``:token_hash``, its user's columns (``users.id`` as
+    ``user_found``, ``created_at`` as ``user_created_at``; NULL if the user is gone) and one
+    row per stored role of the user (``role`` NULL if none). Built once per table: every
+    authenticated request runs it."""
     return (
         select(credentials, users.c.id.label("user_found"), users.c.email, users.c.status,
                users.c.display_name, users.c.created_at.label("user_created_at"),
@@ -51,7 +54,7 @@ def _with_user(credentials: Table, token_hash: str) -> Select[Any]:
         .select_from(credentials
                      .outerjoin(users, users.c.id == credentials.c.user_id)
                      .outerjoin(admin_roles, admin_roles.c.user_id == users.c.id))
-        .where(credentials.c.token_hash == token_hash))
+        .where(credentials.c.token_hash == bindparam("token_hash")))
 
 
 def _holder(rows: Sequence[Row[Any]]) -> tuple[User | None, frozenset[Role]]:
@@ -120,7 +123,7 @@ class SqlCredentialRepository:
 
     async def get_session_with_user(
             self, token_hash: str) -> tuple[AuthSession, User | None, frozenset[Role]] | None:
-        rows = await self._tx.rows(_with_user(auth_sessions, token_hash))
+        rows = await self._tx.rows(_with_user(auth_sessions), params={"token_hash": token_hash})
         if not rows:
             return None
         user, roles = _holder(rows)
@@ -139,7 +142,7 @@ class SqlCredentialRepository:
 
     async def get_api_token_with_user(
             self, token_hash: str) -> tuple[ApiToken, User | None, frozenset[Role]] | None:
-        rows = await self._tx.rows(_with_user(api_tokens, token_hash))
+        rows = await self._tx.rows(_with_user(api_tokens), params={"token_hash": token_hash})
         if not rows:
             return None
         user, roles = _holder(rows)

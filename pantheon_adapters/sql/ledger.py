@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select
+from sqlalchemy import BindParameter, Row, Select, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -125,22 +126,32 @@ class SqlLedgerRepository:
                               held_since: datetime) -> tuple[Decimal, Decimal]:
         """One scan of the user's burns and holds from the earlier bound on (the
         ``(user_id, created_at)`` index), each summed with ``FILTER`` (SQLite 3.30+)."""
-        row = await self._tx.first(
-            select(func.sum(ledger.c.amount).filter(_burned(start, end)).label("burned"),
-                   func.sum(ledger.c.amount).filter(_held(held_since)).label("held"))
-            .where(ledger.c.user_id == user_id,
-                   ledger.c.kind.in_([EntryKind.BURN.value, EntryKind.RESERVE.value]),
-                   ledger.c.created_at >= min(start, held_since)))
+        row = await self._tx.first(_burned_and_held(), params={
+            "user_id": user_id, "start": start, "end": end, "held_since": held_since,
+            "lower": min(start, held_since)})
         assert row is not None  # an aggregate without GROUP BY: always one row
         return _spent(row.burned), _spent(row.held)
 
 
-def _burned(start: datetime, end: datetime) -> ColumnElement[bool]:
+@functools.cache
+def _burned_and_held() -> Select[Any]:
+    """What the wallet page reads on every visit, built once; binds ``user_id``, ``start``,
+    ``end``, ``held_since`` and ``lower`` (the earlier of the two bounds)."""
+    return (select(func.sum(ledger.c.amount).filter(
+                       _burned(bindparam("start"), bindparam("end"))).label("burned"),
+                   func.sum(ledger.c.amount).filter(_held(bindparam("held_since"))).label("held"))
+            .where(ledger.c.user_id == bindparam("user_id"),
+                   ledger.c.kind.in_([EntryKind.BURN.value, EntryKind.RESERVE.value]),
+                   ledger.c.created_at >= bindparam("lower")))
+
+
+def _burned(start: datetime | BindParameter[Any],
+            end: datetime | BindParameter[Any]) -> ColumnElement[bool]:
     return and_(ledger.c.kind == EntryKind.BURN.value, ledger.c.created_at >= start,
                 ledger.c.created_at < end)
 
 
-def _held(since: datetime) -> ColumnElement[bool]:
+def _held(since: datetime | BindParameter[Any]) -> ColumnElement[bool]:
     """``reserve`` entries from ``since`` on whose reservation has no ``release`` (the
     correlated ``NOT EXISTS`` last, so that only such entries pay for it)."""
     released = ledger.alias("released")

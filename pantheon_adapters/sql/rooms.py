@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, Select, bindparam, select, update
 
 from pantheon_adapters.sql.tables import rooms
 from pantheon_adapters.sql.tx import Tx
@@ -29,6 +30,21 @@ def _room(row: Row[Any]) -> Room:
                 created_at=row.created_at, updated_at=row.updated_at, deleted_at=row.deleted_at)
 
 
+@functools.cache
+def _room_by_id(for_update: bool) -> Select[Any]:
+    """Built once (most requests read their room): binds ``room_id``."""
+    statement = select(rooms).where(rooms.c.id == bindparam("room_id"))
+    return statement.with_for_update() if for_update else statement
+
+
+@functools.cache
+def _rooms_of_owner(deleted: bool) -> Select[Any]:
+    """The room list, built once: binds ``owner_id``."""
+    state = rooms.c.deleted_at.is_not(None) if deleted else rooms.c.deleted_at.is_(None)
+    return (select(rooms).where(rooms.c.owner_id == bindparam("owner_id"), state)
+            .order_by(rooms.c.updated_at.desc(), rooms.c.id.desc()))
+
+
 class SqlRoomRepository:
     """``RoomRepository`` over ``rooms``.
 
@@ -45,18 +61,12 @@ class SqlRoomRepository:
         await self._tx.execute(rooms.insert().values(_row(room)))
 
     async def get(self, room_id: RoomId, *, for_update: bool = False) -> Room | None:
-        statement = select(rooms).where(rooms.c.id == room_id)
-        if for_update:
-            statement = statement.with_for_update()
-        row = await self._tx.first(statement, lock=for_update)
+        row = await self._tx.first(_room_by_id(for_update), lock=for_update,
+                                   params={"room_id": room_id})
         return None if row is None else _room(row)
 
     async def list_for_owner(self, owner_id: UserId, *, deleted: bool) -> Sequence[Room]:
-        state = rooms.c.deleted_at.is_not(None) if deleted else rooms.c.deleted_at.is_(None)
-        rows = await self._tx.rows(
-            select(rooms).where(rooms.c.owner_id == owner_id, state)
-            .order_by(rooms.c.updated_at.desc(), rooms.c.id.desc())
-        )
+        rows = await self._tx.rows(_rooms_of_owner(deleted), params={"owner_id": owner_id})
         return [_room(row) for row in rows]
 
     async def update(self, room: Room) -> None:

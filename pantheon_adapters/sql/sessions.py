@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Integer, Row, Select, bindparam, select, update
 
 from pantheon_adapters.sql.tables import direct_sessions, room_sessions
 from pantheon_adapters.sql.tx import Tx
@@ -53,6 +54,15 @@ def _direct_session(row: Row[Any]) -> DirectSession:
     )
 
 
+@functools.cache
+def _sessions_of_room() -> Select[Any]:
+    """A room's sessions, newest first (every timeline page), built once: binds ``room_id``
+    and ``limit``."""
+    return (select(room_sessions).where(room_sessions.c.room_id == bindparam("room_id"))
+            .order_by(room_sessions.c.created_at.desc(), room_sessions.c.id.desc())
+            .limit(bindparam("limit", type_=Integer)))
+
+
 class SqlSessionRepository:
     """``SessionRepository`` over ``room_sessions`` and ``direct_sessions``.
 
@@ -77,11 +87,8 @@ class SqlSessionRepository:
         return found[0] if found else None
 
     async def list_room_sessions(self, room_id: RoomId, *, limit: int) -> Sequence[RoomSession]:
-        rows = await self._tx.rows(
-            select(room_sessions).where(room_sessions.c.room_id == room_id)
-            .order_by(room_sessions.c.created_at.desc(), room_sessions.c.id.desc())
-            .limit(limit)
-        )
+        rows = await self._tx.rows(_sessions_of_room(),
+                                   params={"room_id": room_id, "limit": limit})
         return [_room_session(row) for row in rows]
 
     async def update_room_session(self, session: RoomSession) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, Select, bindparam, select, update
 
 from pantheon_adapters.sql.tables import turn_steps
 from pantheon_adapters.sql.tx import Tx
@@ -46,6 +47,13 @@ def _step(row: Row[Any]) -> Step:
                 error_message=row.error_message, usage=usage, data=dict(row.data))
 
 
+@functools.cache
+def _of_turns() -> Select[Any]:
+    """The steps of the turns ``:turn_ids`` (every timeline page), built once."""
+    return select(turn_steps).where(
+        turn_steps.c.turn_id.in_(bindparam("turn_ids", expanding=True)))
+
+
 class SqlStepRepository:
     """``StepRepository`` over ``turn_steps``.
 
@@ -72,7 +80,6 @@ class SqlStepRepository:
     async def list_for_turns(self, turn_ids: Sequence[TurnId]) -> Sequence[Step]:
         if not turn_ids:
             return []
-        rows = await self._tx.rows(select(turn_steps)
-                                   .where(turn_steps.c.turn_id.in_(list(turn_ids))))
+        rows = await self._tx.rows(_of_turns(), params={"turn_ids": list(turn_ids)})
         rank = {turn_id: i for i, turn_id in reversed(list(enumerate(turn_ids)))}
         return sorted((_step(row) for row in rows), key=lambda s: (rank[s.turn_id], s.index))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, or_, select, update
+from sqlalchemy import Integer, Row, Select, and_, bindparam, or_, select, update
 
 from pantheon_adapters.sql.tables import turns
 from pantheon_adapters.sql.tx import Tx
@@ -42,6 +43,24 @@ def _turn(row: Row[Any]) -> Turn:
                 credits=Decimal(row.credits), error_code=row.error_code,
                 error_message=row.error_message, heartbeat_at=row.heartbeat_at,
                 cancel_requested_at=row.cancel_requested_at)
+
+
+@functools.cache
+def _conversation_page(session: bool, direct: bool, before: bool,
+                       after: bool) -> Select[Any]:
+    """A page of a conversation's turns, newest first (every timeline page), built once per
+    shape; binds ``session_id``, ``direct_session_id``, ``before``, ``after``, ``limit``."""
+    statement = select(turns)
+    if session:
+        statement = statement.where(turns.c.session_id == bindparam("session_id"))
+    if direct:
+        statement = statement.where(turns.c.direct_session_id == bindparam("direct_session_id"))
+    if before:
+        statement = statement.where(turns.c.created_at < bindparam("before"))
+    if after:
+        statement = statement.where(turns.c.created_at > bindparam("after"))
+    return (statement.order_by(turns.c.created_at.desc(), turns.c.id.desc())
+            .limit(bindparam("limit", type_=Integer)))
 
 
 class SqlTurnRepository:
@@ -83,17 +102,11 @@ class SqlTurnRepository:
                                     after: datetime | None = None) -> Sequence[Turn]:
         if session_id is None and direct_session_id is None:
             raise ValueError("Name a room session or a direct session.")
-        statement = select(turns)
-        if session_id is not None:
-            statement = statement.where(turns.c.session_id == session_id)
-        if direct_session_id is not None:
-            statement = statement.where(turns.c.direct_session_id == direct_session_id)
-        if before is not None:
-            statement = statement.where(turns.c.created_at < before)
-        if after is not None:
-            statement = statement.where(turns.c.created_at > after)
-        rows = await self._tx.rows(
-            statement.order_by(turns.c.created_at.desc(), turns.c.id.desc()).limit(limit))
+        statement = _conversation_page(session_id is not None, direct_session_id is not None,
+                                       before is not None, after is not None)
+        rows = await self._tx.rows(statement, params={
+            "session_id": session_id, "direct_session_id": direct_session_id,
+            "before": before, "after": after, "limit": limit})
         return [_turn(row) for row in rows]
 
     async def touch(self, turn_id: TurnId, *, last_seq: int,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -45,10 +45,13 @@ class Tx:
         self._autocommit = False  # PostgreSQL: reading outside a transaction
 
     async def execute(self, statement: Executable, *, lock: bool = False,
-                      alone: bool = False) -> CursorResult[Any]:
-        """Run ``statement``; ``alone``: see :meth:`insert_new`."""
+                      alone: bool = False,
+                      params: Mapping[str, Any] | None = None) -> CursorResult[Any]:
+        """Run ``statement``; ``alone``: see :meth:`insert_new`. ``params``: values of its
+        ``bindparam``s — a statement built once (:mod:`pantheon_adapters.sql.prebuilt`) and
+        run with new values costs neither building nor its cache key again."""
         await self._begin_for(write=lock or _writes(statement), alone=alone)
-        return await self._conn.execute(statement)
+        return await self._conn.execute(statement, params)
 
     async def insert_many(self, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         """One INSERT of ``rows``, sent as executemany: the statement is compiled once and
@@ -77,11 +80,13 @@ class Tx:
         statement = self.insert(table).on_conflict_do_nothing().returning(*returning)
         return (await self._conn.execute(statement, list(rows))).all()
 
-    async def first(self, statement: Executable, *, lock: bool = False) -> Row[Any] | None:
-        return (await self.execute(statement, lock=lock)).first()
+    async def first(self, statement: Executable, *, lock: bool = False,
+                    params: Mapping[str, Any] | None = None) -> Row[Any] | None:
+        return (await self.execute(statement, lock=lock, params=params)).first()
 
-    async def rows(self, statement: Executable) -> Sequence[Row[Any]]:
-        return (await self.execute(statement)).all()
+    async def rows(self, statement: Executable, *,
+                   params: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
+        return (await self.execute(statement, params=params)).all()
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

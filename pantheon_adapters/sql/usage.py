@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, func, literal_column, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from pantheon_adapters.sql.coltypes import utc_day
@@ -60,6 +61,29 @@ def _call(row: Row[Any]) -> LlmCall:
     )
 
 
+@functools.cache
+def _sums_by(by: str, dialect: str) -> Select[Any]:
+    """A user's usage totals per model or UTC day (the usage page), built once per grouping
+    and dialect: binds ``user_id``, ``start`` and ``end``."""
+    table = llm_call_events
+    key: ColumnElement[Any]
+    if by == "model":  # '' inlined: the same text in SELECT and GROUP BY on PostgreSQL
+        key = func.coalesce(func.nullif(table.c.model_alias, literal_column("''")),
+                            table.c.model)
+    else:
+        key = utc_day(table.c.created_at, dialect)
+    return (select(key.label("key"), func.count().label("calls"),
+                   func.sum(table.c.prompt_tokens).label("prompt_tokens"),
+                   func.sum(table.c.completion_tokens).label("completion_tokens"),
+                   func.sum(table.c.cached_tokens).label("cached_tokens"),
+                   func.sum(table.c.credits_burned).label("credits"),
+                   func.sum(table.c.provider_cost_usd).label("provider_cost_usd"))
+            .where(table.c.user_id == bindparam("user_id"),
+                   table.c.created_at >= bindparam("start"),
+                   table.c.created_at < bindparam("end"))
+            .group_by(key))
+
+
 class SqlUsageRepository:
     """``UsageRepository`` over ``llm_call_events``: append-only, so no update or delete.
 
@@ -101,25 +125,10 @@ class SqlUsageRepository:
 
     async def sums_for_user(self, user_id: UserId, start: datetime, end: datetime, *,
                             by: UsageGrouping) -> Sequence[UsageRow]:
-        table = llm_call_events
-        key: ColumnElement[Any]
-        if by == "model":  # '' inlined: the same text in SELECT and GROUP BY on PostgreSQL
-            key = func.coalesce(func.nullif(table.c.model_alias, literal_column("''")),
-                                table.c.model)
-        elif by == "day":
-            key = utc_day(table.c.created_at, self._tx.dialect)
-        else:
+        if by not in ("model", "day"):
             raise ValueError(f"Unknown grouping {by!r}: use 'model' or 'day'.")
-        rows = await self._tx.rows(
-            select(key.label("key"), func.count().label("calls"),
-                   func.sum(table.c.prompt_tokens).label("prompt_tokens"),
-                   func.sum(table.c.completion_tokens).label("completion_tokens"),
-                   func.sum(table.c.cached_tokens).label("cached_tokens"),
-                   func.sum(table.c.credits_burned).label("credits"),
-                   func.sum(table.c.provider_cost_usd).label("provider_cost_usd"))
-            .where(table.c.user_id == user_id, table.c.created_at >= start,
-                   table.c.created_at < end)
-            .group_by(key))
+        rows = await self._tx.rows(_sums_by(by, self._tx.dialect), params={
+            "user_id": user_id, "start": start, "end": end})
         # Sorted here: the database's collation may not order by code point (few groups).
         return sorted((UsageRow(
             key=row.key.isoformat() if isinstance(row.key, date) else row.key,

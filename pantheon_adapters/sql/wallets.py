@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pantheon_adapters.sql.errors import is_unique_violation
@@ -43,6 +44,13 @@ def _wallet(row: Row[Any]) -> Wallet:
         entries=row.entries)
 
 
+@functools.cache
+def _wallet_of(for_update: bool) -> Select[Any]:
+    """Built once (every charge and wallet read): binds ``user_id``."""
+    statement = select(wallets).where(wallets.c.user_id == bindparam("user_id"))
+    return statement.with_for_update() if for_update else statement
+
+
 class SqlWalletRepository:
     """``WalletRepository`` over ``wallets``, one row per user.
 
@@ -59,10 +67,8 @@ class SqlWalletRepository:
         self._tx = tx
 
     async def get(self, user_id: UserId, *, for_update: bool = False) -> Wallet | None:
-        statement = select(wallets).where(wallets.c.user_id == user_id)
-        if for_update:
-            statement = statement.with_for_update()
-        row = await self._tx.first(statement, lock=for_update)
+        row = await self._tx.first(_wallet_of(for_update), lock=for_update,
+                                   params={"user_id": user_id})
         return None if row is None else _wallet(row)
 
     async def add(self, wallet: Wallet) -> None:
