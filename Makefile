@@ -107,13 +107,15 @@ web-browser:
 web-test: web-unit web-browser
 	$(MAKE) --no-print-directory web-e2e
 
-## web-unit: build the app (needs Node.js), type-check it and run its Vitest unit tests
+## web-unit: build the app (needs Node.js), check its API types match the server's OpenAPI,
+## type-check it and run its Vitest unit tests
 .PHONY: web-unit web-e2e web-require-node
 web-require-node:
 	@command -v node >/dev/null 2>&1 || { echo "error: Node.js (>= 20.9) is needed to build and test the web app (WEB_TESTS=0 skips it)"; exit 1; }
 
 web-unit: install web-require-node
 	$(MAKE) --no-print-directory $(WEB)/out/index.html
+	cd $(WEB) && PANTHEON_PYTHON=$(abspath $(BIN)/python) node scripts/gen-api.mjs --check
 	cd $(WEB) && npx tsc --noEmit
 	cd $(WEB) && npx vitest run
 

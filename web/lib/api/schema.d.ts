@@ -40,6 +40,8 @@ export type paths = {
          * Spend a sign-in link
          * @description Opens a session and sets the ``pantheon_session`` cookie. JSON gets
          *     ``{user, expires_at}``; the confirmation page's form is redirected to ``/``.
+         *     A client past too many failed sign-ins is refused (429 ``too_many_failed_signins``)
+         *     without the token being looked at.
          */
         post: operations["verify_magic_link"];
         delete?: never;
